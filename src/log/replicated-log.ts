@@ -1,0 +1,43 @@
+import type { Command, LogEntry } from '../core/commands.js';
+
+/** What a node asks the log to append; the log assigns seq and time. */
+export interface Proposal {
+  readonly node: string;
+  readonly proposal: number;
+  readonly command: Command;
+}
+
+export interface StoredSnapshot {
+  /** The state serialized after applying every entry up to and including seq. */
+  readonly seq: number;
+  readonly data: Buffer;
+}
+
+export interface LogRecovery {
+  readonly snapshot?: StoredSnapshot;
+  /** Every durable entry after the snapshot (or from seq 1), in seq order, no gaps. */
+  readonly entries: readonly LogEntry[];
+}
+
+/**
+ * The replicated log port: one totally ordered, durable sequence of entries. The file log
+ * (embedded, one node) and the Redis log (any number of nodes) both pass the same contract suite.
+ *
+ * Contract:
+ * - `open()` is called once, first; it returns the newest snapshot and the entries after it.
+ * - After `open()`, the listener given to `onEntries` receives every entry appended from then on
+ *   (by this node or any other), exactly once, in seq order, each only after it is durable.
+ * - `append()` resolves with the entry (seq, time) only once it is durable; in the embedded log
+ *   the listener has already received it by then, in the Redis log it may come later.
+ * - seq is dense and starts at 1; `time` is milliseconds from the log's own clock and never
+ *   goes backwards.
+ * - `saveSnapshot(seq, data)` stores the snapshot atomically; entries at or below seq may then be
+ *   dropped from storage, but a later `open()` still returns every entry after the snapshot.
+ */
+export abstract class ReplicatedLog {
+  abstract open(): Promise<LogRecovery>;
+  abstract onEntries(listener: (entries: readonly LogEntry[]) => void): void;
+  abstract append(proposal: Proposal): Promise<LogEntry>;
+  abstract saveSnapshot(seq: number, data: Buffer): Promise<void>;
+  abstract close(): Promise<void>;
+}
