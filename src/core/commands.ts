@@ -43,7 +43,16 @@ export interface KvRollbackCommand {
   readonly cas?: number;
 }
 
-export type Command = KvSetCommand | KvDeleteCommand | KvDeleteTreeCommand | KvRollbackCommand;
+/**
+ * Changes nothing but consumes a seq. A new log starts with one, so the first user write gets
+ * index 2: an empty store reports index 1 (never 0), and a client blocking on that index must
+ * see the first write as a change (Consul's first user-visible index is never 1 either).
+ */
+export interface NoopCommand {
+  readonly type: 'noop';
+}
+
+export type Command = KvSetCommand | KvDeleteCommand | KvDeleteTreeCommand | KvRollbackCommand | NoopCommand;
 
 /**
  * What apply() answers for a command. `ok` is the Consul `true`/`false` body; `missing` names

@@ -1,5 +1,15 @@
+import { applyCommand } from './command-dispatch.js';
 import type { CommandResult, LogEntry } from './commands.js';
 import type { ChangeEvent, KvEntry, KvVersion } from './entry.js';
+import { EventRing } from './history.js';
+import { listKeys } from './key-listing.js';
+import { KvTree } from './kv-tree.js';
+import type { KvStore, WriteBatch } from './kv-writes.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { Tombstones } from './tombstones.js';
+import { VersionStore } from './versions.js';
+
+export { CompactedError } from './history.js';
 
 export interface StateMachineOptions {
   /** Events kept in the history ring (default 100,000). */
@@ -14,38 +24,131 @@ export interface ApplyOutcome {
   readonly events: readonly ChangeEvent[];
 }
 
-/** Thrown by history reads below the retained floor (HTTP 410). */
-export class CompactedError extends Error {
-  constructor(readonly oldestIndex: number) {
-    super(`history before index ${oldestIndex} has been compacted`);
-    this.name = 'CompactedError';
-  }
-}
-
 /**
  * The whole replicated state: KV tree, tombstones, history ring, per-key versions.
  * Deterministic: apply() depends only on the state and the entry (its seq, time, command).
- * TO BE IMPLEMENTED — see the contract on each member.
+ *
+ * Invariants:
+ * - `index` is the seq of the last applied entry; entries are applied densely, each exactly
+ *   once, and every entry consumes its seq whether or not it changed anything.
+ * - tableIndex() is the seq of the last entry that changed a key; no-ops and refused
+ *   conditions leave it alone.
+ * - Compaction is driven by the history floor alone: when the ring drops events up to F, the
+ *   tombstones with index ≤ F and the versions of their (deleted) keys go too. Nothing below
+ *   the floor can be asked for exactly any more, so nothing there needs them.
+ * - serialize() is a function of the logical state: restore(serialize()) then applying the rest
+ *   of the log gives the same bytes and results as replaying the whole log.
  */
 export class StateMachine {
-  constructor(readonly options: StateMachineOptions) {}
+  private applied = 0;
+  private store: KvStore;
+  private ring: EventRing;
+
+  constructor(readonly options: StateMachineOptions) {
+    requireCount('historyLimit', options.historyLimit);
+    requireCount('versionsPerKey', options.versionsPerKey);
+    this.store = {
+      tree: new KvTree(),
+      tombstones: new Tombstones(),
+      versions: new VersionStore(options.versionsPerKey),
+    };
+    this.ring = new EventRing(options.historyLimit);
+  }
+
+  /** Rebuilds a machine from serialize() output; limits come from options, not the snapshot. */
+  static restore(data: Buffer, options: StateMachineOptions): StateMachine {
+    const machine = new StateMachine(options);
+    const state = decodeSnapshot(data, options);
+    machine.applied = state.index;
+    machine.store = state.store;
+    machine.ring = state.ring;
+    // A no-op with the same options; with a smaller historyLimit the ring was trimmed above.
+    machine.compact();
+    return machine;
+  }
 
   /** seq of the last applied entry (0 when empty). */
   get index(): number {
-    throw new Error('not implemented');
+    return this.applied;
   }
 
   /** Applies the next entry; entry.seq must be index + 1 (throws otherwise). */
   apply(entry: LogEntry): ApplyOutcome {
-    throw new Error(`not implemented ${entry.seq}`);
+    if (entry.seq !== this.applied + 1) {
+      throw new Error(`entry seq ${entry.seq} does not follow applied index ${this.applied}`);
+    }
+    const batch: WriteBatch = { seq: entry.seq, time: entry.time, events: [] };
+    const result = applyCommand(this.store, batch, entry.command);
+    this.applied = entry.seq;
+    if (this.ring.append(entry.seq, batch.events)) this.compact();
+    return { result, events: batch.events };
   }
 
   get(key: string): KvEntry | undefined {
-    throw new Error(`not implemented ${key}`);
+    return this.store.tree.get(key);
   }
 
   /** Entries whose key starts with prefix, byte-wise sorted. */
   list(prefix: string): KvEntry[] {
-    throw new Error(`not implemented ${prefix}`);
+    return [...this.store.tree.withPrefix(prefix)];
+  }
+
+  /** Keys under prefix, folded after the first separator past the prefix (API.md §5.2.3). */
+  keys(prefix: string, separator?: string): string[] {
+    return listKeys(this.store.tree.order, prefix, separator);
+  }
+
+  /** max(KV table index, tombstone table index); 0 if no key was ever changed. */
+  tableIndex(): number {
+    return Math.max(this.store.tree.tableIndex, this.store.tombstones.tableIndex);
+  }
+
+  /** The key's ModifyIndex, or the table index when the key is missing (API.md §3.2). */
+  keyIndex(key: string): number {
+    return this.store.tree.get(key)?.modifyIndex ?? this.tableIndex();
+  }
+
+  /**
+   * API.md §3.2: max(ModifyIndex, tombstone index) under a non-empty prefix, or the table
+   * index when that is 0 or the prefix is empty. It can move backwards only when compaction
+   * reaps a tombstone that was the prefix's maximum; clients reset on that (§3.3).
+   */
+  prefixIndex(prefix: string): number {
+    if (prefix === '') return this.tableIndex();
+    const own = Math.max(this.store.tree.maxModifyIndex(prefix), this.store.tombstones.maxIndex(prefix));
+    return own > 0 ? own : this.tableIndex();
+  }
+
+  /**
+   * Retained events with index > afterIndex for key (or every key starting with it when
+   * recurse), in apply order. Throws CompactedError(historyFloor + 1) when afterIndex <
+   * historyFloor, because events in (afterIndex, historyFloor] may be gone.
+   */
+  history(afterIndex: number, key: string, recurse: boolean): ChangeEvent[] {
+    return this.ring.since(afterIndex, key, recurse);
+  }
+
+  /** The smallest afterIndex history() still answers exactly: the newest dropped event's index. */
+  get historyFloor(): number {
+    return this.ring.floor;
+  }
+
+  /** Retained versions of key, newest first (also for a deleted key until compaction). */
+  versions(key: string): KvVersion[] {
+    return [...this.store.versions.list(key)];
+  }
+
+  serialize(): Buffer {
+    return encodeSnapshot({ index: this.applied, store: this.store, ring: this.ring });
+  }
+
+  private compact(): void {
+    for (const key of this.store.tombstones.reap(this.ring.floor)) this.store.versions.drop(key);
+  }
+}
+
+function requireCount(name: keyof StateMachineOptions, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`StateMachine option ${name} must be a non-negative integer, got ${String(value)}`);
   }
 }

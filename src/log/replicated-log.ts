@@ -33,6 +33,10 @@ export interface LogRecovery {
  *   goes backwards.
  * - `saveSnapshot(seq, data)` stores the snapshot atomically; entries at or below seq may then be
  *   dropped from storage, but a later `open()` still returns every entry after the snapshot.
+ *   seq is at most the last durable seq (the caller snapshots state it has applied), and it
+ *   may run while appends are in flight.
+ * - `close()` lets appends already made finish (resolve or reject), then releases the storage;
+ *   later appends reject, and calling it again is harmless.
  */
 export abstract class ReplicatedLog {
   abstract open(): Promise<LogRecovery>;

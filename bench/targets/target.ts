@@ -1,0 +1,26 @@
+/** A server the bench can start, drive and stop. */
+import type { KvClientFactory } from '../drivers/kv-client.js';
+import type { TargetId } from '../lib/config.js';
+import type { Child } from '../lib/proc.js';
+import type { WorkloadId } from '../workloads/workload.js';
+
+export interface RunningTarget {
+  /** The server process: its PID is where RSS and CPU are read. */
+  child: Child;
+  client: KvClientFactory;
+  /** Stops the process by PID and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+export interface Target {
+  id: TargetId;
+  /** Name in reports, with a version where one is known. */
+  label: string;
+  /** The workloads this target can serve (the bare Nest app only serves the single-key GET). */
+  supports: readonly WorkloadId[];
+  /** Whether the bench must seed it (false for targets with canned answers). */
+  writable: boolean;
+  /** Why the target cannot run on this machine (with how to fix it), or undefined. */
+  unavailable(): string | undefined;
+  start(): Promise<RunningTarget>;
+}

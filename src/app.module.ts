@@ -1,0 +1,41 @@
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConsulExceptionFilter } from './common/consul-exception.filter.js';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
+import { HistoryController } from './history/history.controller.js';
+import { HistoryService } from './history/history.service.js';
+import { KvController } from './kv/kv.controller.js';
+import { KvService } from './kv/kv.service.js';
+import { FileLog } from './log/file-log.js';
+import { ReplicatedLog } from './log/replicated-log.js';
+import { Replica } from './replica/replica.js';
+import { StatusController } from './status/status.controller.js';
+import { WatchHub } from './watch/watch-hub.js';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [KvController, HistoryController, StatusController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_FILTER, useClass: ConsulExceptionFilter },
+        { provide: WatchHub, useValue: new WatchHub() },
+        { provide: ReplicatedLog, useFactory: () => new FileLog({ dataDir: config.dataDir, logger: new Logger(FileLog.name) }) },
+        {
+          provide: Replica,
+          inject: [ReplicatedLog, WatchHub],
+          useFactory: async (log: ReplicatedLog, hub: WatchHub): Promise<Replica> => {
+            const replica = new Replica(log, config);
+            replica.onApplied((_entry, outcome) => hub.notify(outcome.events));
+            await replica.start();
+            return replica;
+          },
+        },
+        KvService,
+        HistoryService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import type { Command } from '../core/commands.js';
+import { badRequest, ConsulHttpError } from '../common/consul-error.js';
+import { kvEntriesJson, kvEntryJson } from '../common/consul-json.js';
+import type { ConsulQuery } from '../common/consul-query.js';
+import { uint64ToIndex } from '../common/uint64.js';
+import { Replica } from '../replica/replica.js';
+import { blockingQuery } from '../watch/blocking-query.js';
+import { WatchHub } from '../watch/watch-hub.js';
+
+export type KvReadAnswer =
+  | { readonly kind: 'json'; readonly json: string; readonly index: number }
+  | { readonly kind: 'raw'; readonly value: Buffer; readonly index: number }
+  | { readonly kind: 'missing'; readonly index: number };
+
+const LOCK_PARAMETERS = ['cas', 'acquire', 'release', 'rollback'] as const;
+
+/** Consul's KV endpoint rules (API.md §5) on top of the replica. */
+@Injectable()
+export class KvService {
+  constructor(
+    private readonly replica: Replica,
+    private readonly hub: WatchHub,
+  ) {}
+
+  /** GET: dispatch order keys → recurse → single key; every mode can block on `?index`. */
+  read(key: string, query: ConsulQuery, signal: AbortSignal): Promise<KvReadAnswer> | KvReadAnswer {
+    const minIndex = query.index();
+    const waitMs = query.waitMs();
+    query.consistency();
+    const run = this.readerFor(key, query);
+    if (minIndex === 0) return run();
+    const recurse = query.has('keys') || query.has('recurse');
+    return blockingQuery(this.hub, { minIndex, waitMs, target: { key, recurse }, run, signal });
+  }
+
+  async write(key: string, query: ConsulQuery, rawQuery: string, body: Buffer): Promise<boolean> {
+    if (key === '') throw badRequest('Missing key name');
+    if (LOCK_PARAMETERS.filter((name) => query.has(name)).length > 1) throw badRequest(`Conflicting flags: ${rawQuery}`);
+    if (query.has('acquire') || query.has('release')) {
+      throw badRequest('Locks (?acquire, ?release) need sessions, which this server does not support yet');
+    }
+    const flags = query.uint64('flags') ?? 0n;
+    const cas = this.casIndex(query);
+    const rollback = query.uint64('rollback');
+    const command: Command =
+      rollback === undefined
+        ? { type: 'kv.set', key, value: body, flags, ...(cas === undefined ? {} : { cas }) }
+        : { type: 'kv.rollback', key, version: uint64ToIndex(rollback), ...(cas === undefined ? {} : { cas }) };
+    const result = await this.replica.propose(command);
+    if (result.missing !== undefined) throw new ConsulHttpError(404, result.missing);
+    return result.ok;
+  }
+
+  async delete(key: string, query: ConsulQuery, rawQuery: string): Promise<boolean> {
+    const recurse = query.has('recurse');
+    if (recurse && query.has('cas')) throw badRequest(`Conflicting flags: ${rawQuery}`);
+    if (recurse) return (await this.replica.propose({ type: 'kv.delete-tree', prefix: key })).ok;
+    if (key === '') throw badRequest('Missing key name');
+    const cas = this.casIndex(query);
+    return (await this.replica.propose({ type: 'kv.delete', key, ...(cas === undefined ? {} : { cas }) })).ok;
+  }
+
+  private casIndex(query: ConsulQuery): number | undefined {
+    const cas = query.uint64('cas');
+    return cas === undefined ? undefined : uint64ToIndex(cas);
+  }
+
+  private readerFor(key: string, query: ConsulQuery): () => KvReadAnswer {
+    // Read the state at each run: a resync may replace the machine while a query blocks.
+    const replica = this.replica;
+    if (query.has('keys')) {
+      const separator = query.value('separator') ?? query.value('seperator');
+      return () => {
+        const keys = replica.state.keys(key, separator || undefined);
+        const index = replica.state.prefixIndex(key);
+        // The root listing is never a 404, any other empty listing is (API.md §5.2.3).
+        if (keys.length === 0 && key !== '') return { kind: 'missing', index };
+        return { kind: 'json', json: JSON.stringify(keys), index };
+      };
+    }
+    if (query.has('recurse')) {
+      return () => {
+        const entries = replica.state.list(key);
+        const index = replica.state.prefixIndex(key);
+        return entries.length === 0 ? { kind: 'missing', index } : { kind: 'json', json: kvEntriesJson(entries), index };
+      };
+    }
+    if (key === '') throw badRequest('Missing key name');
+    const raw = query.has('raw');
+    return () => {
+      const entry = replica.state.get(key);
+      if (!entry) return { kind: 'missing', index: replica.state.keyIndex(key) };
+      const index = entry.modifyIndex;
+      return raw ? { kind: 'raw', value: entry.value, index } : { kind: 'json', json: `[${kvEntryJson(entry)}]`, index };
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppModule } from './app.module.js';
+import { MALFORMED_PATH } from './common/key-path.js';
+import { MAX_BODY_BYTES } from './common/consul-exception.filter.js';
+import type { AppConfig, LogLevel } from './config/app-config.js';
+
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Builds the Nest application on Fastify; `listen()` is the caller's. */
+export async function createServer(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: MAX_BODY_BYTES,
+    // Blocking queries hold a request up to 10 min 37.5 s; keep-alive above clients' pool reuse.
+    requestTimeout: 0,
+    keepAliveTimeout: 65_000,
+    // Errors Fastify raises before routing (a path it cannot decode) answer like every other 400.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) =>
+      void reply
+        .code(error.statusCode ?? 400)
+        .header('content-type', 'text/plain; charset=utf-8')
+        .send(error.code === 'FST_ERR_BAD_URL' ? MALFORMED_PATH : error.message),
+  });
+  // Set up before Nest registers routes: route contexts inherit the parsers. Errors Fastify raises
+  // after routing (a body over the limit) reach ConsulExceptionFilter through Nest.
+  const fastify = adapter.getInstance();
+  // KV bodies are raw bytes whatever the Content-Type (API.md §1.6); JSON endpoints parse their own.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, {
+    bodyParser: false,
+    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
+  });
+  app.enableShutdownHooks();
+  return app;
+}

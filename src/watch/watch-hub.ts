@@ -1,0 +1,68 @@
+import type { ChangeEvent } from '../core/entry.js';
+
+/** What a waiter watches: one exact key, or every key starting with a prefix. */
+export interface WatchTarget {
+  readonly key: string;
+  readonly recurse: boolean;
+}
+
+export type WakeListener = () => void;
+
+/**
+ * Routes applied changes to the waiters registered on the keys they touch. Each changed key is
+ * matched by walking its own prefixes ("", "a", "a/", "a/b" …) in a prefix map plus one exact-key
+ * lookup, so an event costs O(key length) however many waiters exist. A waiter is woken at most
+ * once per entry and must re-register to wait again (that keeps the sets small and removal O(1)).
+ */
+export class WatchHub {
+  private readonly exact = new Map<string, Set<WakeListener>>();
+  private readonly prefixes = new Map<string, Set<WakeListener>>();
+  private waiting = 0;
+
+  /** Registers a one-shot listener; returns the function that unregisters it. */
+  register(target: WatchTarget, listener: WakeListener): () => void {
+    const map = target.recurse ? this.prefixes : this.exact;
+    let set = map.get(target.key);
+    if (!set) {
+      set = new Set();
+      map.set(target.key, set);
+    }
+    set.add(listener);
+    this.waiting++;
+    return () => this.remove(map, target.key, listener);
+  }
+
+  /** Waiters currently registered: a gauge for leak tests and /v1/agent/self. */
+  get size(): number {
+    return this.waiting;
+  }
+
+  /** Wakes every waiter whose target covers a key changed by one applied entry. */
+  notify(events: readonly ChangeEvent[]): void {
+    if (events.length === 0 || this.waiting === 0) return;
+    const woken = new Set<WakeListener>();
+    for (const event of events) {
+      this.collect(this.exact, event.key, woken);
+      if (this.prefixes.size === 0) continue;
+      for (let end = 0; end <= event.key.length; end++) {
+        this.collect(this.prefixes, event.key.slice(0, end), woken);
+      }
+    }
+    for (const listener of woken) listener();
+  }
+
+  private collect(map: Map<string, Set<WakeListener>>, key: string, into: Set<WakeListener>): void {
+    const set = map.get(key);
+    if (!set) return;
+    for (const listener of set) into.add(listener);
+    this.waiting -= set.size;
+    map.delete(key);
+  }
+
+  private remove(map: Map<string, Set<WakeListener>>, key: string, listener: WakeListener): void {
+    const set = map.get(key);
+    if (!set?.delete(listener)) return;
+    this.waiting--;
+    if (set.size === 0) map.delete(key);
+  }
+}
