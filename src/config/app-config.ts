@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { hostname } from 'node:os';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
@@ -73,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     nodeName: dto.NODE_NAME ?? hostname(),
     historySize: dto.HISTORY_SIZE ?? 100_000,
     versionsPerKey: dto.VERSIONS_PER_KEY ?? 20,
-    snapshotEvery: dto.SNAPSHOT_EVERY ?? 10_000,
+    snapshotEvery: dto.SNAPSHOT_EVERY ?? 50_000,
   };
 }
 

@@ -18,13 +18,13 @@ const absent = [set('other', 'x')];
 
 describe('kv.set with cas (the CAS table in commands.ts)', () => {
   it.each([
-    ['absent', absent, 0, true, 'new'],
-    ['absent', absent, 1, false, undefined],
-    ['absent', absent, 7, false, undefined],
-    ['present, ModifyIndex 1', present, 0, false, 'old'],
-    ['present, ModifyIndex 1', present, 1, true, 'new'],
-    ['present, ModifyIndex 1', present, 5, false, 'old'],
-  ])('key %s, cas=%#: cas %d → ok %s', (_state, setup, cas, ok, value) => {
+    ['absent', 0, true, 'new', absent],
+    ['absent', 1, false, undefined, absent],
+    ['absent', 7, false, undefined, absent],
+    ['present, ModifyIndex 1', 0, false, 'old', present],
+    ['present, ModifyIndex 1', 1, true, 'new', present],
+    ['present, ModifyIndex 1', 5, false, 'old', present],
+  ])('key %s, cas=%d → ok %s', (_state, cas, ok, value, setup) => {
     const machine = machineAfter(setup);
     const before = machine.serialize();
     const { result, events } = machine.apply(entry(2, set('k', 'new', { cas })));
@@ -38,7 +38,7 @@ describe('kv.set with cas (the CAS table in commands.ts)', () => {
       expect(events).toEqual([]);
       // A refused CAS consumes its seq and changes nothing else.
       expect(machine.tableIndex()).toBe(1);
-      expect(JSON.parse(machine.serialize().toString()).entries).toEqual(JSON.parse(before.toString()).entries);
+      expect(machine.list('')).toEqual(StateMachine.restore(before, options).list(''));
     }
   });
 });
@@ -182,5 +182,19 @@ describe('apply', () => {
     [{ historyLimit: Number.NaN, versionsPerKey: 1 }],
   ])('rejects options %j', (bad) => {
     expect(() => new StateMachine(bad)).toThrow(RangeError);
+  });
+});
+
+describe('casIsStale: a CAS the proposer may refuse without appending', () => {
+  it.each([
+    ['absent key', false, 5, []],
+    ['create-only (cas=0) on a present key is left to apply', false, 0, [set('k', 'v')]],
+    ['cas equal to ModifyIndex', false, 1, [set('k', 'v')]],
+    ['cas ahead of the replica (it may lag the log)', false, 9, [set('k', 'v')]],
+    ['cas behind ModifyIndex', true, 1, [set('k', 'v'), set('k', 'w')]],
+  ])('%s → stale %s', (_label, stale, cas, commands) => {
+    const machine = machineAfter(commands as Command[]);
+    expect(machine.casIsStale('k', cas as number)).toBe(stale);
+    if (stale) expect(machine.apply(entry(machine.index + 1, set('k', 'x', { cas: cas as number }))).result.ok).toBe(false);
   });
 });

@@ -109,6 +109,17 @@ export class StateMachine {
   }
 
   /**
+   * True when a CAS on key expecting ModifyIndex `cas` (> 0) fails whatever is still in flight:
+   * a key's ModifyIndex only grows, so once it is past `cas` no later state can match it. A
+   * proposer may answer `false` from this state without appending, and the answer stays
+   * linearizable even when this replica lags the log (the key is at least this far along).
+   */
+  casIsStale(key: string, cas: number): boolean {
+    const current = this.store.tree.get(key);
+    return cas > 0 && current !== undefined && current.modifyIndex > cas;
+  }
+
+  /**
    * API.md §3.2: max(ModifyIndex, tombstone index) under a non-empty prefix, or the table
    * index when that is 0 or the prefix is empty. It can move backwards only when compaction
    * reaps a tombstone that was the prefix's maximum; clients reset on that (§3.3).

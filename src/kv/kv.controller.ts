@@ -21,7 +21,9 @@ export class KvController {
 
   @Put('*')
   async write(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const body = Buffer.isBuffer(request.body) ? request.body : EMPTY;
+    // A copy sized to the value: the parsed body can be a view into a much larger socket read
+    // buffer, which the history and version lists would otherwise keep alive.
+    const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? Buffer.from(request.body) : EMPTY;
     const query = new ConsulQuery(request.query as RawQuery);
     const ok = await this.kv.write(keyFromUrl(request.url, ROUTE), query, rawQueryString(request), body);
     sendJson(reply, 200, ok ? 'true' : 'false');

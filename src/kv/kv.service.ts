@@ -13,7 +13,8 @@ export type KvReadAnswer =
   | { readonly kind: 'raw'; readonly value: Buffer; readonly index: number }
   | { readonly kind: 'missing'; readonly index: number };
 
-const LOCK_PARAMETERS = ['cas', 'acquire', 'release', 'rollback'] as const;
+/** At most one of these selects the operation (API.md §5.3); `rollback` combines with `cas` only. */
+const EXCLUSIVE_PARAMETERS = ['cas', 'acquire', 'release'] as const;
 
 /** Consul's KV endpoint rules (API.md §5) on top of the replica. */
 @Injectable()
@@ -36,13 +37,19 @@ export class KvService {
 
   async write(key: string, query: ConsulQuery, rawQuery: string, body: Buffer): Promise<boolean> {
     if (key === '') throw badRequest('Missing key name');
-    if (LOCK_PARAMETERS.filter((name) => query.has(name)).length > 1) throw badRequest(`Conflicting flags: ${rawQuery}`);
+    const selected = EXCLUSIVE_PARAMETERS.filter((name) => query.has(name));
+    if (selected.length > 1 || (query.has('rollback') && selected.some((name) => name !== 'cas'))) {
+      throw badRequest(`Conflicting flags: ${rawQuery}`);
+    }
     if (query.has('acquire') || query.has('release')) {
       throw badRequest('Locks (?acquire, ?release) need sessions, which this server does not support yet');
     }
     const flags = query.uint64('flags') ?? 0n;
     const cas = this.casIndex(query);
     const rollback = query.uint64('rollback');
+    // A CAS that cannot succeed is answered here: contended counters would otherwise spend one
+    // fsynced log entry per conflict.
+    if (cas !== undefined && this.replica.state.casIsStale(key, cas)) return false;
     const command: Command =
       rollback === undefined
         ? { type: 'kv.set', key, value: body, flags, ...(cas === undefined ? {} : { cas }) }

@@ -1,0 +1,39 @@
+import { describe, expect, it } from '@jest/globals';
+import { decodeJson, encodeJson } from './codec.js';
+
+describe('codec', () => {
+  it('round-trips Buffers and uint64 bigints at any depth', () => {
+    const value = { a: [{ v: Buffer.from([0, 255]), f: 18446744073709551615n }], e: Buffer.alloc(0), n: 3, s: 'x', z: null };
+    expect(decodeJson(encodeJson(value))).toEqual(value);
+  });
+
+  it('writes equal byte strings once, whatever object holds them, and decodes them shared', () => {
+    const one = { x: Buffer.from('same'), y: Buffer.from('same'), z: Buffer.from('other') };
+    const encoded = encodeJson(one);
+    // 'same' appears once in the blob after the JSON: 4 + 'other'.length bytes of blob.
+    const jsonLength = encoded.readUInt32BE(0);
+    expect(encoded.length - 4 - jsonLength).toBe('same'.length + 'other'.length);
+    const decoded = decodeJson<typeof one>(encoded);
+    expect(decoded.x).toBe(decoded.y);
+    expect(decoded.z.toString()).toBe('other');
+  });
+
+  it('keeps an empty value apart from the value stored at the same offset', () => {
+    const decoded = decodeJson<{ e: Buffer; y: Buffer }>(encodeJson({ e: Buffer.alloc(0), y: Buffer.from('y') }));
+    expect(decoded.e.length).toBe(0);
+    expect(decoded.y.toString()).toBe('y');
+  });
+
+  it('gives equal bytes for equal values built from different objects', () => {
+    const build = (): unknown => ({ list: [Buffer.from('a'), Buffer.from('b'), Buffer.from('a')] });
+    expect(encodeJson(build()).equals(encodeJson(build()))).toBe(true);
+  });
+
+  it.each([
+    ['shorter than its header', Buffer.from([0, 0])],
+    ['shorter than its JSON length', Buffer.from([0, 0, 0, 9, 0x7b])],
+    ['refers past its end', Buffer.concat([Buffer.from([0, 0, 0, 14]), Buffer.from('{"$r":[0,100]}x')])],
+  ])('rejects input %s', (message, bytes) => {
+    expect(() => decodeJson(bytes)).toThrow(message);
+  });
+});
