@@ -193,8 +193,8 @@ describe('casIsStale: a CAS the proposer may refuse without appending', () => {
     ['cas ahead of the replica (it may lag the log)', false, 9, [set('k', 'v')]],
     ['cas behind ModifyIndex', true, 1, [set('k', 'v'), set('k', 'w')]],
   ])('%s → stale %s', (_label, stale, cas, commands) => {
-    const machine = machineAfter(commands as Command[]);
-    expect(machine.casIsStale('k', cas as number)).toBe(stale);
-    if (stale) expect(machine.apply(entry(machine.index + 1, set('k', 'x', { cas: cas as number }))).result.ok).toBe(false);
+    const machine = machineAfter(commands);
+    expect(machine.casIsStale('k', cas)).toBe(stale);
+    if (stale) expect(machine.apply(entry(machine.index + 1, set('k', 'x', { cas }))).result.ok).toBe(false);
   });
 });
