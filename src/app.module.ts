@@ -7,10 +7,17 @@ import { HistoryService } from './history/history.service.js';
 import { KvController } from './kv/kv.controller.js';
 import { KvService } from './kv/kv.service.js';
 import { FileLog } from './log/file-log.js';
+import { RedisLog } from './log/redis-log.js';
 import { ReplicatedLog } from './log/replicated-log.js';
 import { Replica } from './replica/replica.js';
 import { StatusController } from './status/status.controller.js';
 import { WatchHub } from './watch/watch-hub.js';
+
+/** The embedded file log by default; the shared Redis log when REDIS_URL or REDIS_SENTINELS is set. */
+function createLog(config: AppConfig): ReplicatedLog {
+  if (config.redis === undefined) return new FileLog({ dataDir: config.dataDir, logger: new Logger(FileLog.name) });
+  return new RedisLog({ ...config.redis, nodeName: config.nodeName, logger: new Logger(RedisLog.name) });
+}
 
 @Module({})
 export class AppModule {
@@ -22,13 +29,14 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ConsulExceptionFilter },
         { provide: WatchHub, useValue: new WatchHub() },
-        { provide: ReplicatedLog, useFactory: () => new FileLog({ dataDir: config.dataDir, logger: new Logger(FileLog.name) }) },
+        { provide: ReplicatedLog, useFactory: () => createLog(config) },
         {
           provide: Replica,
           inject: [ReplicatedLog, WatchHub],
           useFactory: async (log: ReplicatedLog, hub: WatchHub): Promise<Replica> => {
             const replica = new Replica(log, config);
             replica.onApplied((_entry, outcome) => hub.notify(outcome.events));
+            replica.onReset(() => hub.wakeAll());
             await replica.start();
             return replica;
           },

@@ -8,6 +8,7 @@ import {
   PayloadTooLargeException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LogUnavailableError } from '../log/log-unavailable-error.js';
 import { ConsulHttpError } from './consul-error.js';
 import { sendEmpty, sendText } from './consul-reply.js';
 import { allowedMethods } from './endpoints.js';
@@ -43,6 +44,8 @@ export class ConsulExceptionFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof NotFoundException) return this.unrouted(request, reply);
+    // The log (Redis) is unreachable or could not settle a write: the server is fine, retry later.
+    if (exception instanceof LogUnavailableError) return sendText(reply, 503, exception.message);
     if (exception instanceof PayloadTooLargeException || (exception instanceof HttpException && exception.getStatus() === 413)) {
       return sendText(reply, 413, tooLarge(request));
     }

@@ -28,9 +28,48 @@ export class EnvSchema {
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
   SNAPSHOT_EVERY?: number;
+
+  @IsOptional() @Matches(/^rediss?:\/\/\S*$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @IsOptional() @Matches(/^[^\s,:]+:\d{1,5}(,[^\s,:]+:\d{1,5})*$/, { message: 'REDIS_SENTINELS must be host:port[,host:port…]' })
+  REDIS_SENTINELS?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  REDIS_MASTER_NAME?: string;
+
+  @IsOptional() @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'REDIS_PREFIX must be 1-64 letters, digits, _ . or -' })
+  REDIS_PREFIX?: string;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600_000)
+  REDIS_WRITE_TIMEOUT_MS?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100)
+  REDIS_WAIT_REPLICAS?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(600_000)
+  REDIS_WAIT_TIMEOUT_MS?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
+  REDIS_RETAINED_ENTRIES?: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+
+/** Distributed mode: present when REDIS_URL or REDIS_SENTINELS is set. */
+export interface RedisConfig {
+  readonly url?: string;
+  readonly sentinels?: readonly { readonly host: string; readonly port: number }[];
+  readonly masterName?: string;
+  readonly prefix: string;
+  /** A write fails with 503 if the log has not taken it by then. */
+  readonly writeTimeoutMs: number;
+  /** Replicas that must acknowledge a write (Redis WAIT) before it is acknowledged. */
+  readonly waitReplicas: number;
+  readonly waitTimeoutMs: number;
+  /** Entries kept in the stream after a snapshot, for nodes that lag. */
+  readonly retainedEntries: number;
+}
 
 /** The one typed configuration object every part of the server receives. */
 export interface AppConfig {
@@ -43,8 +82,10 @@ export interface AppConfig {
   readonly historySize: number;
   /** Versions retained per key for rollback. */
   readonly versionsPerKey: number;
-  /** Applied entries between two snapshots of the embedded log. */
+  /** Applied entries between two snapshots. */
   readonly snapshotEvery: number;
+  /** Undefined: the embedded file log in dataDir. */
+  readonly redis?: RedisConfig;
 }
 
 export class ConfigError extends Error {
@@ -57,15 +98,16 @@ export class ConfigError extends Error {
 /** Validates the environment at boot; every bad value is reported at once as `NAME=value: reason`. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const known = Object.fromEntries(
-    Object.keys(new EnvSchemaKeys()).map((name) => [name, env[name] === '' ? undefined : env[name]]),
+    CONFIG_VARIABLES.map((name) => [name, env[name] === '' ? undefined : env[name]]),
   );
   const dto = plainToInstance(EnvSchema, known);
-  const errors = validateSync(dto);
-  if (errors.length > 0) {
-    throw new ConfigError(
-      errors.map((e) => `${e.property}=${String(known[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`),
-    );
+  const problems = validateSync(dto).map(
+    (e) => `${e.property}=${String(known[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+  );
+  if (dto.REDIS_SENTINELS !== undefined && dto.REDIS_MASTER_NAME === undefined) {
+    problems.push(`REDIS_MASTER_NAME=: required with REDIS_SENTINELS (the name Sentinel monitors the master under)`);
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: dto.PORT ?? 8500,
     host: dto.HOST ?? '127.0.0.1',
@@ -75,6 +117,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     historySize: dto.HISTORY_SIZE ?? 100_000,
     versionsPerKey: dto.VERSIONS_PER_KEY ?? 20,
     snapshotEvery: dto.SNAPSHOT_EVERY ?? 50_000,
+    redis: redisConfig(dto),
+  };
+}
+
+function redisConfig(dto: EnvSchema): RedisConfig | undefined {
+  if (dto.REDIS_URL === undefined && dto.REDIS_SENTINELS === undefined) return undefined;
+  return {
+    url: dto.REDIS_URL,
+    sentinels: dto.REDIS_SENTINELS?.split(',').map((pair) => {
+      const [host = '', port = ''] = pair.split(':');
+      return { host, port: Number(port) };
+    }),
+    masterName: dto.REDIS_MASTER_NAME,
+    prefix: dto.REDIS_PREFIX ?? 'switchboard',
+    writeTimeoutMs: dto.REDIS_WRITE_TIMEOUT_MS ?? 5000,
+    waitReplicas: dto.REDIS_WAIT_REPLICAS ?? 0,
+    waitTimeoutMs: dto.REDIS_WAIT_TIMEOUT_MS ?? 1000,
+    retainedEntries: dto.REDIS_RETAINED_ENTRIES ?? 100_000,
   };
 }
 
@@ -88,6 +148,17 @@ class EnvSchemaKeys implements Required<Record<keyof EnvSchema, undefined>> {
   HISTORY_SIZE = undefined;
   VERSIONS_PER_KEY = undefined;
   SNAPSHOT_EVERY = undefined;
+  REDIS_URL = undefined;
+  REDIS_SENTINELS = undefined;
+  REDIS_MASTER_NAME = undefined;
+  REDIS_PREFIX = undefined;
+  REDIS_WRITE_TIMEOUT_MS = undefined;
+  REDIS_WAIT_REPLICAS = undefined;
+  REDIS_WAIT_TIMEOUT_MS = undefined;
+  REDIS_RETAINED_ENTRIES = undefined;
 }
+
+/** Every environment variable the server reads (docker-compose.yml is checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(new EnvSchemaKeys());
 
 export const APP_CONFIG = 'APP_CONFIG';

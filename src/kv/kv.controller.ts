@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConsulQuery, type RawQuery } from '../common/consul-query.js';
 import { clientGone, rawQueryString, sendEmpty, sendJson, setQueryMeta } from '../common/consul-reply.js';
 import { keyFromUrl } from '../common/key-path.js';
+import type { LogHealth } from '../log/replicated-log.js';
 import { KvService, type KvReadAnswer } from './kv.service.js';
 
 const ROUTE = '/v1/kv/';
@@ -16,7 +17,7 @@ export class KvController {
   async read(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const query = new ConsulQuery(request.query as RawQuery);
     const signal = query.has('index') ? clientGone(reply) : NEVER_ABORTED;
-    sendRead(reply, await this.kv.read(keyFromUrl(request.url, ROUTE), query, signal));
+    sendRead(reply, await this.kv.read(keyFromUrl(request.url, ROUTE), query, signal), this.kv.health());
   }
 
   @Put('*')
@@ -40,8 +41,8 @@ export class KvController {
 const EMPTY = Buffer.alloc(0);
 const NEVER_ABORTED = new AbortController().signal;
 
-function sendRead(reply: FastifyReply, answer: KvReadAnswer): void {
-  setQueryMeta(reply, { index: answer.index, knownLeader: true, lastContactMs: 0 });
+function sendRead(reply: FastifyReply, answer: KvReadAnswer, health: LogHealth): void {
+  setQueryMeta(reply, { index: answer.index, knownLeader: health.connected, lastContactMs: health.lastContactMs });
   switch (answer.kind) {
     case 'json':
       return sendJson(reply, 200, answer.json);

@@ -4,6 +4,7 @@ import { badRequest, ConsulHttpError } from '../common/consul-error.js';
 import { kvEntriesJson, kvEntryJson } from '../common/consul-json.js';
 import type { ConsulQuery } from '../common/consul-query.js';
 import { uint64ToIndex } from '../common/uint64.js';
+import type { LogHealth } from '../log/replicated-log.js';
 import { Replica } from '../replica/replica.js';
 import { blockingQuery } from '../watch/blocking-query.js';
 import { WatchHub } from '../watch/watch-hub.js';
@@ -24,15 +25,24 @@ export class KvService {
     private readonly hub: WatchHub,
   ) {}
 
-  /** GET: dispatch order keys → recurse → single key; every mode can block on `?index`. */
+  /**
+   * GET: dispatch order keys → recurse → single key; every mode can block on `?index`.
+   * `?consistent` first passes the replica's read barrier; default and `?stale` read local state.
+   */
   read(key: string, query: ConsulQuery, signal: AbortSignal): Promise<KvReadAnswer> | KvReadAnswer {
     const minIndex = query.index();
     const waitMs = query.waitMs();
-    query.consistency();
+    const consistent = query.consistency() === 'consistent';
     const run = this.readerFor(key, query);
-    if (minIndex === 0) return run();
-    const recurse = query.has('keys') || query.has('recurse');
-    return blockingQuery(this.hub, { minIndex, waitMs, target: { key, recurse }, run, signal });
+    const target = { key, recurse: query.has('keys') || query.has('recurse') };
+    const answer = (): Promise<KvReadAnswer> | KvReadAnswer =>
+      minIndex === 0 ? run() : blockingQuery(this.hub, { minIndex, waitMs, target, run, signal });
+    return consistent ? this.replica.readBarrier().then(answer) : answer();
+  }
+
+  /** Feeds X-Consul-KnownLeader / X-Consul-LastContact: how this node's view of the log stands. */
+  health(): LogHealth {
+    return this.replica.health();
   }
 
   async write(key: string, query: ConsulQuery, rawQuery: string, body: Buffer): Promise<boolean> {

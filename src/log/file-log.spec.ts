@@ -112,6 +112,16 @@ describe('FileLog appends', () => {
     expect((await again.append(put(2))).time).toBe(future);
   });
 
+  it('answers readIndex with the last durable seq and is always healthy', async () => {
+    const log = fixture.log();
+    await expect(log.readIndex()).rejects.toThrow(/is new/);
+    await log.open();
+    expect(await log.readIndex()).toBe(0);
+    await Promise.all(Array.from({ length: 5 }, (_, i) => log.append(put(i))));
+    expect(await log.readIndex()).toBe(5);
+    expect(log.health()).toEqual({ connected: true, lastContactMs: 0 });
+  });
+
   it('refuses a second open() and a snapshot beyond the durable seq', async () => {
     const log = fixture.log();
     await log.open();

@@ -5,7 +5,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { fsyncDir } from './durable-fs.js';
 import { recoverLog } from './log-recovery.js';
 import { encodeRecord, MAX_PAYLOAD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
-import { type LogRecovery, type Proposal, ReplicatedLog } from './replicated-log.js';
+import { type LogHealth, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener } from './replicated-log.js';
 import { createSegmentFile, openSegmentFile, type OpenSegmentFile } from './segment-file.js';
 import { SegmentWriter } from './segment-writer.js';
 import { removeSnapshotsBelow, writeSnapshotFile } from './snapshot-file.js';
@@ -38,6 +38,7 @@ export class FileLog extends ReplicatedLog {
   private readonly logger: FileLogLogger;
   private readonly openSegment: OpenSegmentFile;
   private readonly listeners: Listener[] = [];
+  private readonly resetListeners: ResetListener[] = [];
   private phase: Phase = 'new';
   private lock?: DataDirLock;
   private writer?: SegmentWriter;
@@ -103,6 +104,23 @@ export class FileLog extends ReplicatedLog {
 
   override onEntries(listener: Listener): void {
     this.listeners.push(listener);
+  }
+
+  /** Kept for the port's sake: one process owns this directory, so its history never changes under it. */
+  override onReset(listener: ResetListener): void {
+    this.resetListeners.push(listener);
+  }
+
+  override readIndex(): Promise<number> {
+    const writer = this.writer;
+    if (this.phase !== 'open' || writer === undefined) {
+      return Promise.reject(new Error(`cannot read the index: the log in ${this.dir} is ${this.phase}`));
+    }
+    return Promise.resolve(writer.durableSeq);
+  }
+
+  override health(): LogHealth {
+    return { connected: true, lastContactMs: 0 };
   }
 
   // async only so that throws become rejections: everything up to submit() runs synchronously

@@ -19,6 +19,15 @@ export interface LogRecovery {
   readonly entries: readonly LogEntry[];
 }
 
+export interface LogHealth {
+  /** Whether the log's storage is reachable right now. */
+  readonly connected: boolean;
+  /** Milliseconds since this node last heard from the log's storage. */
+  readonly lastContactMs: number;
+}
+
+export type ResetListener = (recovery: LogRecovery, reason: string) => void;
+
 /**
  * The replicated log port: one totally ordered, durable sequence of entries. The file log
  * (embedded, one node) and the Redis log (any number of nodes) both pass the same contract suite.
@@ -37,6 +46,13 @@ export interface LogRecovery {
  *   may run while appends are in flight.
  * - `close()` lets appends already made finish (resolve or reject), then releases the storage;
  *   later appends reject, and calling it again is harmless.
+ * - `onReset` listeners hear that the log's history was replaced (epoch changed, seq went
+ *   backwards, or this node fell behind the trimmed tail): they must drop all state and restore
+ *   from the recovery given; `onEntries` then continues right after it. The embedded log never
+ *   resets.
+ * - `readIndex()` is the log's current last seq, for linearizable reads: the caller waits until
+ *   it has applied that seq, then answers from its state.
+ * - `health()` is synchronous and cheap, for status endpoints and X-Consul-LastContact.
  */
 export abstract class ReplicatedLog {
   abstract open(): Promise<LogRecovery>;
@@ -44,4 +60,12 @@ export abstract class ReplicatedLog {
   abstract append(proposal: Proposal): Promise<LogEntry>;
   abstract saveSnapshot(seq: number, data: Buffer): Promise<void>;
   abstract close(): Promise<void>;
+  /**
+   * The log's history was replaced (epoch changed, seq went backwards, or this node fell behind
+   * the trimmed tail): drop all state and restore from this recovery.
+   */
+  abstract onReset(listener: ResetListener): void;
+  /** The log's current last seq (linearizable reads wait until they have applied it). */
+  abstract readIndex(): Promise<number>;
+  abstract health(): LogHealth;
 }

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Command, CommandResult, LogEntry } from '../core/commands.js';
 import type { ApplyOutcome } from '../core/state-machine.js';
 import { StateMachine } from '../core/state-machine.js';
-import type { ReplicatedLog } from '../log/replicated-log.js';
+import { LogUnavailableError } from '../log/log-unavailable-error.js';
+import type { LogHealth, LogRecovery, ReplicatedLog } from '../log/replicated-log.js';
 
 export interface ReplicaOptions {
   readonly nodeName: string;
@@ -12,6 +14,8 @@ export interface ReplicaOptions {
 }
 
 export type AppliedListener = (entry: LogEntry, outcome: ApplyOutcome) => void;
+/** The state was replaced wholesale (the log's history changed); indexes may have gone backwards. */
+export type ResetListener = () => void;
 
 interface PendingProposal {
   resolve(result: CommandResult): void;
@@ -27,7 +31,15 @@ export class Replica {
   private readonly logger = new Logger(Replica.name);
   private machine: StateMachine;
   private readonly listeners: AppliedListener[] = [];
+  private readonly resetListeners: ResetListener[] = [];
   private readonly pending = new Map<number, PendingProposal>();
+  /** Reads waiting until this replica has applied a given seq, resolved in seq order. */
+  private readonly indexWaiters: { seq: number; resolve(): void }[] = [];
+  /**
+   * Names this process's proposals in the log. The random part keeps a restarted node (or two
+   * nodes misconfigured with one NODE_NAME) from taking another incarnation's entries for its own.
+   */
+  private readonly proposer: string;
   private nextProposal = 1;
   private snapshotSeq = 0;
   private snapshotting = false;
@@ -39,17 +51,15 @@ export class Replica {
     private readonly options: ReplicaOptions,
   ) {
     this.machine = new StateMachine(this.machineOptions());
+    this.proposer = `${options.nodeName}#${randomBytes(4).toString('hex')}`;
   }
 
   /** Loads the newest snapshot, replays the log after it, then follows new entries. */
   async start(): Promise<void> {
     const recovery = await this.log.open();
-    if (recovery.snapshot) {
-      this.machine = StateMachine.restore(recovery.snapshot.data, this.machineOptions());
-      this.snapshotSeq = recovery.snapshot.seq;
-    }
-    for (const entry of recovery.entries) this.machine.apply(entry);
+    this.restore(recovery);
     this.log.onEntries((entries) => this.applyAll(entries));
+    this.log.onReset((replacement, reason) => this.reset(replacement, reason));
     if (this.machine.index === 0) await this.propose({ type: 'noop' });
     this.logger.log(
       `recovered to index ${this.machine.index} (snapshot at ${this.snapshotSeq}, ${recovery.entries.length} entries replayed)`,
@@ -64,8 +74,30 @@ export class Replica {
     return this.machine;
   }
 
+  /** Whether the log is reachable and how long since this node last heard from it. */
+  health(): LogHealth {
+    return this.log.health();
+  }
+
   onApplied(listener: AppliedListener): void {
     this.listeners.push(listener);
+  }
+
+  onReset(listener: ResetListener): void {
+    this.resetListeners.push(listener);
+  }
+
+  /**
+   * Linearizable read barrier (`?consistent`): learns the log's current last seq and waits until
+   * this replica has applied it, so the read reflects every write acknowledged before it began.
+   */
+  async readBarrier(): Promise<void> {
+    const seq = await this.log.readIndex();
+    if (this.machine.index >= seq) return;
+    await new Promise<void>((resolve) => {
+      this.indexWaiters.push({ seq, resolve });
+      this.indexWaiters.sort((a, b) => a.seq - b.seq);
+    });
   }
 
   /** Appends the command and resolves with the result apply() computed for it on this node. */
@@ -73,7 +105,7 @@ export class Replica {
     const proposal = this.nextProposal++;
     return new Promise<CommandResult>((resolve, reject) => {
       this.pending.set(proposal, { resolve, reject });
-      this.log.append({ node: this.options.nodeName, proposal, command }).catch((error: unknown) => {
+      this.log.append({ node: this.proposer, proposal, command }).catch((error: unknown) => {
         if (this.pending.delete(proposal)) reject(error instanceof Error ? error : new Error(String(error)));
       });
     });
@@ -82,7 +114,7 @@ export class Replica {
   private applyAll(entries: readonly LogEntry[]): void {
     for (const entry of entries) {
       const outcome = this.machine.apply(entry);
-      if (entry.node === this.options.nodeName) {
+      if (entry.node === this.proposer) {
         const waiting = this.pending.get(entry.proposal);
         if (waiting) {
           this.pending.delete(entry.proposal);
@@ -91,7 +123,45 @@ export class Replica {
       }
       for (const listener of this.listeners) listener(entry, outcome);
     }
+    this.releaseIndexWaiters();
     this.maybeSnapshot();
+  }
+
+  private releaseIndexWaiters(): void {
+    while (this.indexWaiters.length > 0 && (this.indexWaiters[0]?.seq ?? Infinity) <= this.machine.index) {
+      this.indexWaiters.shift()?.resolve();
+    }
+  }
+
+  private restore(recovery: LogRecovery): void {
+    this.machine = recovery.snapshot
+      ? StateMachine.restore(recovery.snapshot.data, this.machineOptions())
+      : new StateMachine(this.machineOptions());
+    this.snapshotSeq = recovery.snapshot?.seq ?? 0;
+    for (const entry of recovery.entries) this.machine.apply(entry);
+  }
+
+  /**
+   * The log's history was replaced (Redis lost or swapped its data, or this node fell behind
+   * the trimmed tail). The old state is dropped, never mixed with the new: proposals still
+   * waiting can no longer be matched to an entry and fail, and every reader is told so that
+   * blocking queries re-run against the new state (clients see the index go backwards and
+   * reset, as Consul clients do).
+   */
+  private reset(recovery: LogRecovery, reason: string): void {
+    const before = this.machine.index;
+    this.restore(recovery);
+    this.logger.error(`state replaced: ${reason} (index ${before} → ${this.machine.index})`);
+    const failure = new LogUnavailableError(`the log was reset (${reason}); the write may not have been applied`, 'unknown');
+    for (const waiting of this.pending.values()) waiting.reject(failure);
+    this.pending.clear();
+    // Their target seq belongs to the old history; the new state is the one to read.
+    for (const waiter of this.indexWaiters.splice(0)) waiter.resolve();
+    for (const listener of this.resetListeners) listener();
+    // A log that lost everything restarts at seq 0: it gets its opening noop again (see NoopCommand).
+    if (this.machine.index === 0) {
+      this.propose({ type: 'noop' }).catch((error: unknown) => this.logger.warn(`could not reopen the log: ${String(error)}`));
+    }
   }
 
   /**

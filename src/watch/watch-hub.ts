@@ -51,6 +51,15 @@ export class WatchHub {
     for (const listener of woken) listener();
   }
 
+  /** Wakes every waiter: after the state is replaced, any query's answer may have changed. */
+  wakeAll(): void {
+    const woken = new Set<WakeListener>();
+    for (const map of [this.exact, this.prefixes]) {
+      for (const key of [...map.keys()]) this.collect(map, key, woken);
+    }
+    for (const listener of woken) listener();
+  }
+
   private collect(map: Map<string, Set<WakeListener>>, key: string, into: Set<WakeListener>): void {
     const set = map.get(key);
     if (!set) return;

@@ -1,0 +1,205 @@
+import { encodeJson } from '../core/codec.js';
+import type { LogEntry } from '../core/commands.js';
+import { LogUnavailableError } from './log-unavailable-error.js';
+import { MAX_PAYLOAD_BYTES } from './record-format.js';
+import { ConnectionLostError, DeadlineError, type RedisConnection } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+import { scriptedPipeline, scriptErrorCode } from './redis-scripts.js';
+import { scanStream } from './redis-stream.js';
+import type { Proposal } from './replicated-log.js';
+
+/**
+ * Appends through the append script, with these guarantees:
+ * - appends called in the same turn go out as one pipeline (plus one WAIT covering all of them
+ *   when replicas are required): one round trip per batch, not per entry;
+ * - every append settles within writeTimeoutMs: resolved with its entry, or rejected with a
+ *   LogUnavailableError whose `outcome` says whether the entry can still appear;
+ * - nothing is ever resent blindly. When the socket drops after a batch was sent, each of its
+ *   appends is settled by reading the log: first the fence is raised to the new connection's
+ *   generation (so a request still travelling on the dead socket is refused if it arrives),
+ *   then the stream is scanned, from the highest seq known when it was sent, for the entry
+ *   carrying its writer token. Found: resolved; not found: definitely not appended.
+ */
+export interface AppenderOptions {
+  readonly incarnation: string;
+  readonly writeTimeoutMs: number;
+  readonly waitReplicas: number;
+  readonly waitTimeoutMs: number;
+}
+
+export interface AppenderContext {
+  epoch(): string;
+  /** The highest seq this node knows to exist: a new entry can only get a higher one. */
+  knownSeq(): number;
+  noteSeq(seq: number): void;
+}
+
+interface Queued {
+  readonly payload: Buffer;
+  readonly writer: string;
+  readonly deadline: number;
+  sent(outcome: Promise<Sent>, batch: Batch): void;
+}
+
+interface Sent {
+  readonly seq: number;
+  readonly time: number;
+  /** Replicas that acknowledged the batch, when replicas are required. */
+  readonly replicas?: number;
+}
+
+interface Batch {
+  readonly generation: number;
+  readonly knownSeq: number;
+}
+
+const FENCE_TTL_MS = 24 * 60 * 60 * 1000;
+const MAX_BATCH = 1000;
+
+export class RedisAppender {
+  private queue: Queued[] = [];
+  private calls = 0;
+
+  constructor(
+    private readonly conn: RedisConnection,
+    private readonly keys: RedisKeys,
+    private readonly options: AppenderOptions,
+    private readonly context: AppenderContext,
+  ) {}
+
+  async append(proposal: Proposal): Promise<LogEntry> {
+    const { writeTimeoutMs } = this.options;
+    const deadline = Date.now() + writeTimeoutMs;
+    const { node, proposal: id, command } = proposal;
+    const payload = encodeJson({ node, proposal: id, command });
+    if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`entry of ${payload.length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
+    if (!this.conn.ready && !(await this.conn.whenReady(deadline))) {
+      throw new LogUnavailableError(`Redis is unreachable: no connection within ${writeTimeoutMs} ms; the write was not applied`, 'not-appended');
+    }
+    const writer = `${this.options.incarnation}.${++this.calls}`;
+    const { outcome, batch } = await this.enqueue(payload, writer, deadline);
+    let sent: Sent;
+    try {
+      sent = await outcome;
+    } catch (error) {
+      if (!(error instanceof ConnectionLostError)) throw this.explain(error);
+      return this.settle(proposal, writer, batch, deadline);
+    }
+    this.context.noteSeq(sent.seq);
+    const entry: LogEntry = { seq: sent.seq, time: sent.time, node, proposal: id, command };
+    if (sent.replicas !== undefined && sent.replicas < this.options.waitReplicas) {
+      throw new LogUnavailableError(
+        `seq ${sent.seq} is in the log but only ${sent.replicas} of ${this.options.waitReplicas} required Redis replicas acknowledged it within ${this.options.waitTimeoutMs} ms; a failover may lose it`,
+        'unreplicated',
+      );
+    }
+    return entry;
+  }
+
+  private enqueue(payload: Buffer, writer: string, deadline: number): Promise<{ outcome: Promise<Sent>; batch: Batch }> {
+    return new Promise((resolve) => {
+      if (this.queue.length === 0) queueMicrotask(() => this.flush());
+      this.queue.push({ payload, writer, deadline, sent: (outcome, batch) => resolve({ outcome, batch }) });
+    });
+  }
+
+  /** Sends everything queued in this turn, in pipelines of at most MAX_BATCH appends. */
+  private flush(): void {
+    const queued = this.queue;
+    this.queue = [];
+    for (let start = 0; start < queued.length; start += MAX_BATCH) this.send(queued.slice(start, start + MAX_BATCH));
+  }
+
+  private send(items: readonly Queued[]): void {
+    const { keys, conn } = this;
+    const batch: Batch = { generation: conn.generation, knownSeq: this.context.knownSeq() };
+    if (!conn.ready) {
+      for (const item of items) item.sent(Promise.reject(notSent()), batch);
+      return;
+    }
+    const pipeline = scriptedPipeline(conn.client);
+    for (const item of items) {
+      pipeline.sbAppend(keys.epoch, keys.seq, keys.time, keys.log, keys.fence(this.options.incarnation), this.context.epoch(), conn.generation, item.writer, item.payload);
+    }
+    const { waitReplicas, waitTimeoutMs } = this.options;
+    if (waitReplicas > 0) pipeline.wait(waitReplicas, waitTimeoutMs);
+    // Sent on a ready socket, so any failure that is not Redis's own reply (an abort or a close
+    // with the batch in flight) leaves the outcome open: settle it by reading the log.
+    const replies = pipeline.exec().catch((error: unknown) => {
+      throw asLost(error);
+    });
+    for (const [i, item] of items.entries()) {
+      const reply = replies.then((results) => {
+        const [error, value] = results?.[i] ?? [new ConnectionLostError('no reply for the append in its pipeline')];
+        if (error) throw asLost(error);
+        const [seq, time] = value as [number, number];
+        if (waitReplicas === 0) return { seq, time };
+        const [waitError, replicas] = results?.[items.length] ?? [new Error('no reply to WAIT')];
+        return { seq, time, replicas: waitError ? 0 : (replicas as number) };
+      });
+      item.sent(conn.within(reply, item.deadline), batch);
+    }
+  }
+
+  private async settle(proposal: Proposal, writer: string, batch: Batch, deadline: number): Promise<LogEntry> {
+    const { conn, keys } = this;
+    const unknown = (why: string): LogUnavailableError =>
+      new LogUnavailableError(`lost the connection to Redis during the write and ${why}; it may or may not have been applied`, 'unknown');
+    if (conn.ready && conn.generation === batch.generation) {
+      // The batch failed without the socket closing: make it close, so that the fence below
+      // can shut out everything sent on it without shutting out the next connection.
+      conn.client.disconnect(true);
+    }
+    if (!(await conn.whenReady(deadline, undefined, batch.generation))) {
+      throw unknown(`could not reconnect within ${this.options.writeTimeoutMs} ms to check`);
+    }
+    let found: LogEntry | undefined;
+    let firstSeen: number | undefined;
+    try {
+      await conn.within(conn.client.sbFence(keys.fence(this.options.incarnation), conn.generation, FENCE_TTL_MS), deadline);
+      await scanStream(conn, keys, batch.knownSeq + 1, () => deadline, (page) => {
+        firstSeen ??= page[0]?.entry.seq;
+        found = page.find((e) => e.writer === writer)?.entry;
+        return found !== undefined;
+      });
+    } catch (error) {
+      throw unknown(`checking the log failed (${(error as Error).message})`);
+    }
+    if (found !== undefined) {
+      this.context.noteSeq(found.seq);
+      return { ...found, node: proposal.node, proposal: proposal.proposal, command: proposal.command };
+    }
+    if (firstSeen !== undefined && firstSeen > batch.knownSeq + 1) {
+      throw unknown('the part of the log that could hold it was trimmed before it could be checked');
+    }
+    throw new LogUnavailableError('lost the connection to Redis during the write; the log shows it was not applied', 'not-appended');
+  }
+
+  /** Maps a definite failure (refused, never sent, timed out) to the error the caller sees. */
+  private explain(error: unknown): Error {
+    if (error instanceof LogUnavailableError) return error;
+    if (error instanceof DeadlineError) {
+      return new LogUnavailableError(`no reply from Redis within ${this.options.writeTimeoutMs} ms; the write may or may not have been applied`, 'unknown');
+    }
+    switch (scriptErrorCode(error)) {
+      case 'SBEPOCH':
+        return new LogUnavailableError('the log was reset (its epoch changed) and this node is resyncing; the write was not applied', 'not-appended');
+      case 'SBFENCED':
+        return new LogUnavailableError('the write was sent on a Redis connection that has since been replaced; it was not applied', 'not-appended');
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === 'ReplyError') {
+      return new LogUnavailableError(`Redis refused the write (${message}); it was not applied`, 'not-appended', { cause: error });
+    }
+    return new LogUnavailableError(`the write failed (${message})`, 'unknown', { cause: error });
+  }
+}
+
+function asLost(error: unknown): Error {
+  if (error instanceof Error && error.name === 'ReplyError') return error;
+  return new ConnectionLostError(error instanceof Error ? error.message : String(error));
+}
+
+function notSent(): LogUnavailableError {
+  return new LogUnavailableError('the Redis connection dropped before the write was sent; it was not applied', 'not-appended');
+}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { RedisServer } from '../../test/helpers/redis-server.js';
+import type { LogEntry } from '../core/commands.js';
+import type { RedisLogLogger } from './redis-connection.js';
+import { RedisLog, type RedisLogOptions } from './redis-log.js';
+import type { LogHarness } from './replicated-log.contract.js';
+import type { LogRecovery, Proposal, ReplicatedLog } from './replicated-log.js';
+
+/** Test helpers for RedisLog specs: logs on a private test Redis, recorded log lines, waiting on listeners. */
+export interface RecordedLine {
+  readonly level: 'log' | 'warn' | 'error';
+  readonly message: string;
+}
+
+export interface RecordingRedisLogger extends RedisLogLogger {
+  readonly lines: RecordedLine[];
+}
+
+export function recordingLogger(): RecordingRedisLogger {
+  const lines: RecordedLine[] = [];
+  return {
+    lines,
+    log: (message) => lines.push({ level: 'log', message }),
+    warn: (message) => lines.push({ level: 'warn', message }),
+    error: (message) => lines.push({ level: 'error', message }),
+  };
+}
+
+export function uniquePrefix(): string {
+  return `t-${randomBytes(5).toString('hex')}`;
+}
+
+/** RedisLogs on one test server (one prefix unless given another), all closed by cleanup(). */
+export class RedisLogFixture {
+  readonly prefix = uniquePrefix();
+  private readonly logs: RedisLog[] = [];
+  private readonly loggers = new Map<RedisLog, RecordingRedisLogger>();
+  private adminClient?: Redis;
+
+  constructor(private readonly server: Pick<RedisServer, 'url'>) {}
+
+  log(options: Partial<RedisLogOptions> = {}): RedisLog {
+    const logger = recordingLogger();
+    const log = new RedisLog({ url: this.server.url, prefix: this.prefix, nodeName: `node-${this.logs.length + 1}`, logger, ...options });
+    this.logs.push(log);
+    this.loggers.set(log, logger);
+    return log;
+  }
+
+  /** The messages a log made by log() has logged so far. */
+  messages(log: RedisLog, level?: RecordedLine['level']): string[] {
+    return (this.loggers.get(log)?.lines ?? []).filter((l) => level === undefined || l.level === level).map((l) => l.message);
+  }
+
+  /** A plain client on the test server, for inspecting keys or FLUSHALL. */
+  admin(): Redis {
+    this.adminClient ??= new Redis(this.server.url, { maxRetriesPerRequest: 1 });
+    return this.adminClient;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.logs.map((log) => log.close().catch(() => undefined)));
+    this.adminClient?.disconnect();
+  }
+}
+
+export function redisLogHarness(server: () => Pick<RedisServer, 'url'>): () => Promise<LogHarness> {
+  return () => {
+    const fixture = new RedisLogFixture(server());
+    return Promise.resolve({ log: fixture.log(), reopen: () => Promise.resolve(fixture.log()), cleanup: () => fixture.cleanup() });
+  };
+}
+
+/** Records what the listener gets; `reach(n)` resolves once n entries arrived, or rejects after timeoutMs. */
+export function listen(log: ReplicatedLog): { entries: LogEntry[]; reach(count: number, timeoutMs?: number): Promise<void> } {
+  const entries: LogEntry[] = [];
+  const waiters: { count: number; resolve(): void }[] = [];
+  log.onEntries((batch) => {
+    entries.push(...batch);
+    for (const waiter of waiters.filter((w) => entries.length >= w.count)) waiter.resolve();
+  });
+  return {
+    entries,
+    reach: (count, timeoutMs = 10_000) =>
+      entries.length >= count
+        ? Promise.resolve()
+        : within(new Promise<void>((resolve) => waiters.push({ count, resolve })), timeoutMs, `${count} entries (have ${entries.length})`),
+  };
+}
+
+/** Resolves with the first reset the log reports. */
+export function nextReset(log: ReplicatedLog, timeoutMs = 10_000): Promise<{ recovery: LogRecovery; reason: string }> {
+  return within(new Promise((resolve) => log.onReset((recovery, reason) => resolve({ recovery, reason }))), timeoutMs, 'a reset');
+}
+
+export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function put(i: number, node = 'node-a'): Proposal {
+  return { node, proposal: i, command: { type: 'kv.set', key: `k/${i}`, value: Buffer.from(`v${i}`), flags: 0n } };
+}
+
+export function range(count: number, from = 0): number[] {
+  return Array.from({ length: count }, (_, i) => from + i);
+}
+
+export async function appendInOrder(log: ReplicatedLog, count: number, from = 0): Promise<LogEntry[]> {
+  const acked: LogEntry[] = [];
+  for (let i = from; i < from + count; i++) acked.push(await log.append(put(i)));
+  return acked;
+}
+
+export function elapsedSince(start: number): number {
+  return Date.now() - start;
+}

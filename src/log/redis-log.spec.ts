@@ -1,0 +1,183 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { type RedisServer, startRedisServer } from '../../test/helpers/redis-server.js';
+import { decodeJson } from '../core/codec.js';
+import { LogUnavailableError } from './log-unavailable-error.js';
+import { appendInOrder, elapsedSince, listen, put, range, RedisLogFixture, redisLogHarness } from './redis-log-fixture.js';
+import { SNAPSHOT_CHUNK_BYTES } from './redis-snapshot.js';
+import { describeReplicatedLogContract } from './replicated-log.contract.js';
+
+/** RedisLog on a private redis-server: the transport-neutral contract, then what only Redis has. */
+
+let shared: RedisServer;
+beforeAll(async () => {
+  shared = await startRedisServer();
+});
+afterAll(() => shared.dispose());
+
+// Every case gets its own prefix on one private server.
+describeReplicatedLogContract(
+  'RedisLog',
+  redisLogHarness(() => shared),
+);
+
+describe('RedisLog on one Redis', () => {
+  let fixture: RedisLogFixture;
+  beforeEach(() => {
+    fixture = new RedisLogFixture(shared);
+  });
+  afterEach(() => fixture.cleanup());
+
+  it('delivers every entry to two nodes in the same dense order while both append', async () => {
+    const a = fixture.log({ nodeName: 'a' });
+    const b = fixture.log({ nodeName: 'b' });
+    await a.open();
+    await b.open();
+    const seenA = listen(a);
+    const seenB = listen(b);
+    const acked = await Promise.all(range(100).flatMap((i) => [a.append(put(i, 'a')), b.append(put(i, 'b'))]));
+    expect(acked.map((e) => e.seq).sort((x, y) => x - y)).toEqual(range(200, 1));
+    await Promise.all([seenA.reach(200), seenB.reach(200)]);
+    expect(seenA.entries.map((e) => e.seq)).toEqual(range(200, 1));
+    expect(seenB.entries).toEqual(seenA.entries);
+    expect(seenA.entries).toEqual([...acked].sort((x, y) => x.seq - y.seq));
+    expect(new Set(seenA.entries.map((e) => e.node))).toEqual(new Set(['a', 'b']));
+  });
+
+  it('stores seq as the stream id, time beside it and the proposal as codec bytes', async () => {
+    const log = fixture.log();
+    await log.open();
+    const entry = await log.append(put(7));
+    const [[id, fields]] = (await fixture.admin().xrangeBuffer(`{${fixture.prefix}}:log`, '-', '+')) as [[Buffer, Buffer[]]];
+    expect(id.toString()).toBe('1-1');
+    const [p, payload, t, time] = fields;
+    expect([p?.toString(), t?.toString(), time?.toString()]).toEqual(['p', 't', String(entry.time)]);
+    expect(decodeJson(payload as Buffer)).toEqual({ node: 'node-a', proposal: 7, command: put(7).command });
+  });
+
+  it('lets only one of two nodes store a snapshot at a time', async () => {
+    const a = fixture.log({ nodeName: 'a' });
+    const b = fixture.log({ nodeName: 'b' });
+    await a.open();
+    await b.open();
+    await appendInOrder(a, 10);
+    await Promise.all([a.saveSnapshot(10, Buffer.from('from a')), b.saveSnapshot(10, Buffer.from('from b'))]);
+    const stored = [a, b].filter((log) => fixture.messages(log).some((m) => m.startsWith('stored the snapshot at seq 10')));
+    expect(stored).toHaveLength(1);
+    const recovery = await fixture.log().open();
+    expect(recovery.snapshot).toEqual({ seq: 10, data: Buffer.from(stored[0] === a ? 'from a' : 'from b') });
+  });
+
+  it('does nothing while another node holds the snapshot lock', async () => {
+    const log = fixture.log();
+    await log.open();
+    await appendInOrder(log, 5);
+    await fixture.admin().set(`{${fixture.prefix}}:snap-lock`, 'someone-else', 'PX', 60_000);
+    await log.saveSnapshot(5, Buffer.from('s'));
+    expect(await fixture.admin().exists(`{${fixture.prefix}}:snap`)).toBe(0);
+    expect(fixture.messages(log)).toContain('skipped the snapshot at seq 5: another node is storing one');
+  });
+
+  it('stores a multi-chunk snapshot and deletes the chunks of the one it replaces', async () => {
+    const log = fixture.log();
+    await log.open();
+    await appendInOrder(log, 3);
+    const big = Buffer.alloc(2 * SNAPSHOT_CHUNK_BYTES + 17, 7);
+    await log.saveSnapshot(2, big);
+    const chunkKeys = (): Promise<string[]> => fixture.admin().keys(`{${fixture.prefix}}:snap:*`);
+    expect(await chunkKeys()).toHaveLength(3);
+    await log.saveSnapshot(3, Buffer.from('small'));
+    expect(await chunkKeys()).toHaveLength(1);
+    expect(await fixture.admin().ttl((await chunkKeys())[0] as string)).toBe(-1);
+    expect((await fixture.log().open()).snapshot).toEqual({ seq: 3, data: Buffer.from('small') });
+  });
+
+  it('refuses a snapshot beyond the last seq', async () => {
+    const log = fixture.log();
+    await log.open();
+    await log.append(put(1));
+    await expect(log.saveSnapshot(2, Buffer.from('s'))).rejects.toThrow(/cannot snapshot at seq 2: the log ends at seq 1/);
+  });
+
+  it.each([
+    // entries, snapshot seq, retained, first seq kept
+    [50, 45, 10, 41],
+    [50, 20, 10, 21],
+    [50, 50, 100, 1],
+    [50, 50, 1, 50],
+  ])('after %i entries and a snapshot at %i, retaining %i keeps the stream from seq %i', async (count, snapSeq, retainedEntries, firstKept) => {
+    const log = fixture.log({ retainedEntries });
+    await log.open();
+    await appendInOrder(log, count);
+    await log.saveSnapshot(snapSeq, Buffer.from('s'));
+    const ids = (await fixture.admin().xrange(`{${fixture.prefix}}:log`, '-', '+')).map(([id]) => id);
+    expect(ids).toEqual(range(count - firstKept + 1, firstKept).map((seq) => `${seq}-1`));
+  });
+
+  it('opens a node after trimming with the snapshot and the rest', async () => {
+    const a = fixture.log({ retainedEntries: 5 });
+    await a.open();
+    const acked = await appendInOrder(a, 50);
+    await a.saveSnapshot(40, Buffer.from('state@40'));
+    const late = fixture.log();
+    const recovery = await late.open();
+    expect(recovery).toEqual({ snapshot: { seq: 40, data: Buffer.from('state@40') }, entries: acked.slice(40) });
+    const seen = listen(late);
+    const next = await a.append(put(51));
+    await seen.reach(1);
+    expect(seen.entries).toEqual([next]);
+  });
+
+  it('keeps clusters with different prefixes apart on one Redis', async () => {
+    const other = new RedisLogFixture(shared);
+    try {
+      const a = fixture.log();
+      const b = other.log();
+      await a.open();
+      await b.open();
+      const seenA = listen(a);
+      const seenB = listen(b);
+      const [fromA, fromB] = await Promise.all([appendInOrder(a, 3), appendInOrder(b, 5, 100)]);
+      await Promise.all([seenA.reach(3), seenB.reach(5)]);
+      expect(seenA.entries).toEqual(fromA);
+      expect(seenB.entries).toEqual(fromB);
+      expect(fromA.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(fromB.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      const keys = await fixture.admin().keys('*');
+      expect(keys.filter((k) => k.startsWith(`{${fixture.prefix}}:`) || k.startsWith(`{${other.prefix}}:`))).toHaveLength(keys.filter((k) => k.includes(fixture.prefix) || k.includes(other.prefix)).length);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('answers readIndex with the last seq and reports health', async () => {
+    const log = fixture.log();
+    await log.open();
+    await appendInOrder(log, 4);
+    expect(await log.readIndex()).toBe(4);
+    expect(log.health().connected).toBe(true);
+    expect(log.health().lastContactMs).toBeLessThan(2000);
+  });
+
+  it('rejects appends after close and closes twice harmlessly', async () => {
+    const log = fixture.log();
+    await log.open();
+    const pending = range(20).map((i) => log.append(put(i)));
+    await log.close();
+    expect(await Promise.all(pending)).toHaveLength(20);
+    await expect(log.append(put(99))).rejects.toThrow(/closed/);
+    await log.close();
+  });
+
+  it('rejects an append with LogUnavailableError when WAIT finds too few replicas', async () => {
+    const log = fixture.log({ waitReplicas: 1, waitTimeoutMs: 300, writeTimeoutMs: 3000 });
+    await log.open();
+    const start = Date.now();
+    const error = await log.append(put(1)).catch((e: unknown) => e);
+    const elapsed = elapsedSince(start);
+    expect(error).toBeInstanceOf(LogUnavailableError);
+    expect((error as LogUnavailableError).outcome).toBe('unreplicated');
+    expect((error as Error).message).toMatch(/only 0 of 1 required Redis replicas/);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(300 + 300);
+  });
+});

@@ -1,0 +1,153 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+
+/**
+ * The Lua scripts of the Redis log. Each is one atomic step; each does every check before its
+ * first write, so a refused call changes nothing (Redis does not roll a script back). Loaded
+ * with defineCommand: ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT (a restarted or
+ * failed-over Redis has an empty script cache), which is safe because NOSCRIPT runs nothing.
+ * Error replies start with a stable code (SBEPOCH, SBFENCED, ...) that the client matches.
+ */
+
+/**
+ * Append one entry.
+ * KEYS: 1 epoch, 2 seq, 3 time, 4 log (stream), 5 this node's fence.
+ * ARGV: 1 expected epoch, 2 connection generation the call was sent on, 3 writer token (names
+ *       this one append call), 4 payload: the codec's bytes of {node, proposal, command}.
+ * Returns: { seq, time }.
+ * Invariants: seq = previous seq + 1 and is the stream id `<seq>-1`, so the log is dense;
+ * time = max(Redis TIME in ms, previous time), so it never goes backwards. The entry is
+ * `p` payload, `t` time, `w` writer; seq and time live beside the payload, not inside it, so this
+ * script never needs to know the codec's byte layout.
+ * Refuses (SBEPOCH) when the epoch is not the caller's, so a node never appends into a replaced
+ * dataset, and (SBFENCED) when the caller has fenced the generation the call was sent on.
+ */
+const APPEND = `
+local epoch = redis.call('GET', KEYS[1])
+if epoch ~= ARGV[1] then
+  return redis.error_reply('SBEPOCH the log epoch is ' .. (epoch or 'missing') .. ', this node has ' .. ARGV[1])
+end
+local fence = redis.call('GET', KEYS[5])
+if fence and tonumber(ARGV[2]) < tonumber(fence) then
+  return redis.error_reply('SBFENCED sent on connection generation ' .. ARGV[2] .. ', fenced below ' .. fence)
+end
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+local now = redis.call('TIME')
+local time = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+if time < last then time = last end
+local timeText = string.format('%d', time)
+-- The first write, and the only one that can fail (an id not above the stream's top): it
+-- fails before anything changed.
+redis.call('XADD', KEYS[4], string.format('%d', seq) .. '-1', 'p', ARGV[4], 't', timeText, 'w', ARGV[3])
+redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[3], timeText)
+return { seq, time }
+`;
+
+/**
+ * Read the epoch, creating it if the cluster is new (or its data was flushed).
+ * KEYS: 1 epoch. ARGV: 1 a fresh random epoch. Returns: { epoch, 1 if created else 0 }.
+ * Invariant: an existing epoch is never overwritten (SET NX), so concurrent creators agree.
+ */
+const ENSURE_EPOCH = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return { ARGV[1], 1 } end
+return { redis.call('GET', KEYS[1]), 0 }
+`;
+
+/**
+ * Raise this incarnation's fence to at least the given connection generation.
+ * KEYS: 1 fence. ARGV: 1 generation, 2 TTL ms. Returns: the fence now in force.
+ * Invariant: the fence never goes down while it lives; once this returns, no append sent on an
+ * older generation can be applied any more, so a later read of the log settles it for good.
+ */
+const FENCE = `
+local fence = tonumber(redis.call('GET', KEYS[1]) or '0')
+local generation = tonumber(ARGV[1])
+if generation > fence then fence = generation end
+redis.call('SET', KEYS[1], string.format('%d', fence), 'PX', ARGV[2])
+return fence
+`;
+
+/**
+ * Switch the snapshot to freshly written chunks, drop the replaced chunks, trim the stream.
+ * KEYS: 1 snapshot meta, 2 epoch, 3 seq, 4 log, then ARGV[6] old chunk keys, then the new ones.
+ * ARGV: 1 meta JSON the caller read before writing (or ''), 2 new meta JSON, 3 epoch,
+ *       4 snapshot seq, 5 retained entries, 6 number of old chunk keys.
+ * Returns: { 'ok', entries trimmed } | { 'changed' } (meta is not what the caller read: retry
+ * or give up) | { 'stale' } (a snapshot at this seq or later exists).
+ * Invariants: readers see the old snapshot or the new one, never a mix; the seq of the stored
+ * snapshot only grows; new chunks (written with a TTL so a crashed writer leaves no debris) are
+ * made permanent; trimming keeps at least `retained` entries and never removes seq > snapshot.
+ */
+const SWITCH_SNAPSHOT = `
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then
+  return redis.error_reply('SBEPOCH the log epoch changed while the snapshot was written')
+end
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return { 'changed' } end
+local snapSeq = tonumber(ARGV[4])
+if current ~= '' and tonumber(cjson.decode(current).seq) >= snapSeq then return { 'stale' } end
+local lastSeq = tonumber(redis.call('GET', KEYS[3]) or '0')
+if snapSeq > lastSeq then
+  return redis.error_reply('SBRANGE cannot snapshot at seq ' .. ARGV[4] .. ': the log ends at seq ' .. string.format('%d', lastSeq))
+end
+local oldCount = tonumber(ARGV[6])
+for i = 5 + oldCount, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    return redis.error_reply('SBCHUNK snapshot chunk ' .. KEYS[i] .. ' expired before the switch')
+  end
+end
+for i = 5 + oldCount, #KEYS do redis.call('PERSIST', KEYS[i]) end
+redis.call('SET', KEYS[1], ARGV[2])
+for i = 5, 4 + oldCount do redis.call('DEL', KEYS[i]) end
+local minId = math.min(snapSeq + 1, lastSeq - tonumber(ARGV[5]) + 1)
+local trimmed = 0
+if minId > 1 then trimmed = redis.call('XTRIM', KEYS[4], 'MINID', string.format('%d', minId)) end
+return { 'ok', trimmed }
+`;
+
+/**
+ * Release a lock only if we still hold it (it may have expired and been taken by another node).
+ * KEYS: 1 lock. ARGV: 1 our lock value. Returns: 1 released, 0 not ours.
+ */
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+type Arg = string | Buffer | number;
+
+export interface LogScripts {
+  sbAppend(epochKey: string, seqKey: string, timeKey: string, logKey: string, fenceKey: string, epoch: string, generation: number, writer: string, payload: Buffer): Promise<[number, number]>;
+  sbEnsureEpoch(epochKey: string, candidate: string): Promise<[string, number]>;
+  sbFence(fenceKey: string, generation: number, ttlMs: number): Promise<number>;
+  /** Variable key count: the first argument is the number of keys. */
+  sbSwitchSnapshot(numberOfKeys: number, ...keysThenArgs: Arg[]): Promise<[string, number?]>;
+  sbReleaseLock(lockKey: string, value: string): Promise<number>;
+}
+
+/** The same commands queued on a pipeline (results come from exec()). */
+export interface LogScriptsPipeline {
+  sbAppend(...args: Parameters<LogScripts['sbAppend']>): ChainableCommander;
+}
+
+export type ScriptedRedis = Redis & LogScripts;
+
+export function defineLogScripts(client: Redis): ScriptedRedis {
+  client.defineCommand('sbAppend', { numberOfKeys: 5, lua: APPEND });
+  client.defineCommand('sbEnsureEpoch', { numberOfKeys: 1, lua: ENSURE_EPOCH });
+  client.defineCommand('sbFence', { numberOfKeys: 1, lua: FENCE });
+  client.defineCommand('sbSwitchSnapshot', { lua: SWITCH_SNAPSHOT });
+  client.defineCommand('sbReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+  return client as ScriptedRedis;
+}
+
+export function scriptedPipeline(client: ScriptedRedis): ChainableCommander & LogScriptsPipeline {
+  return client.pipeline() as ChainableCommander & LogScriptsPipeline;
+}
+
+/** The stable code an error reply of ours starts with (SBEPOCH, SBFENCED, ...), if any. */
+export function scriptErrorCode(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : '';
+  return /^(SB[A-Z]+) /.exec(message)?.[1];
+}

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import type { RedisConnection } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+import type { StoredSnapshot } from './replicated-log.js';
+import { scriptErrorCode } from './redis-scripts.js';
+
+/**
+ * Snapshots in Redis: the data in 1 MiB chunk keys (one value of hundreds of MB would stall
+ * Redis and every client while it is copied), named by a snapshot id that is never reused, plus
+ * a small meta key `{seq, epoch, chunkKeys, bytes, crc}` switched by one script. So:
+ * - readers see the old snapshot or the new one, never half of each; a reader that finds a
+ *   chunk gone raced a switch and simply reads the new meta (`'raced'`);
+ * - chunks are written with a TTL and made permanent only by the switch, so a writer that dies
+ *   midway leaves nothing behind for long;
+ * - one node writes at a time (`snap-lock`, SET NX PX), which only saves work: correctness comes
+ *   from the switch refusing to go backwards or to replace a meta it did not read.
+ */
+export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+const CHUNK_TTL_MS = 60 * 60 * 1000;
+const LOCK_TTL_MS = 60 * 1000;
+
+interface SnapshotMeta {
+  readonly seq: number;
+  readonly epoch: string;
+  readonly chunkKeys: readonly string[];
+  readonly bytes: number;
+  readonly crc: number;
+}
+
+export interface SnapshotWrite {
+  readonly seq: number;
+  readonly data: Buffer;
+  readonly epoch: string;
+  readonly retainedEntries: number;
+  /** Identifies this node's hold on the lock (a node name alone could be reused). */
+  readonly lockValue: string;
+  readonly timeoutMs: number;
+}
+
+export type SnapshotWriteResult =
+  | { readonly outcome: 'stored'; readonly trimmed: number }
+  | { readonly outcome: 'locked' | 'stale' | 'changed' };
+
+export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, write: SnapshotWrite): Promise<SnapshotWriteResult> {
+  const { client } = conn;
+  const call = <T>(command: Promise<T>): Promise<T> => conn.within(command, Date.now() + write.timeoutMs);
+  const locked = await call(client.set(keys.snapshotLock, write.lockValue, 'PX', LOCK_TTL_MS, 'NX'));
+  if (locked !== 'OK') return { outcome: 'locked' };
+  let unclaimed: string[] = [];
+  try {
+    const [current, lastSeq] = await call(client.mget(keys.snapshot, keys.seq));
+    if (write.seq > Number(lastSeq ?? 0)) {
+      throw new RangeError(`cannot snapshot at seq ${write.seq}: the log ends at seq ${lastSeq ?? 0}`);
+    }
+    const previous = current === null || current === undefined ? undefined : parseMeta(current);
+    if (previous !== undefined && previous.seq >= write.seq) return { outcome: 'stale' };
+
+    const id = `${write.seq}.${randomBytes(6).toString('hex')}`;
+    const chunks = chunk(write.data);
+    unclaimed = chunks.map((_, i) => keys.snapshotChunk(id, i));
+    await Promise.all(chunks.map((bytes, i) => call(client.set(unclaimed[i] as string, bytes, 'PX', CHUNK_TTL_MS))));
+    const meta: SnapshotMeta = { seq: write.seq, epoch: write.epoch, chunkKeys: unclaimed, bytes: write.data.length, crc: crc32(write.data) };
+    const old = previous?.chunkKeys ?? [];
+    const reply = await call(
+      client
+        .sbSwitchSnapshot(
+          4 + old.length + unclaimed.length,
+          ...[keys.snapshot, keys.epoch, keys.seq, keys.log, ...old, ...unclaimed],
+          ...[current ?? '', JSON.stringify(meta), write.epoch, write.seq, write.retainedEntries, old.length],
+        )
+        .catch((error: unknown) => {
+          if (scriptErrorCode(error) === 'SBRANGE') throw new RangeError((error as Error).message.replace(/^SBRANGE /, ''));
+          throw error;
+        }),
+    );
+    const [outcome, trimmed] = reply;
+    if (outcome !== 'ok') return { outcome: outcome === 'stale' ? 'stale' : 'changed' };
+    unclaimed = [];
+    return { outcome: 'stored', trimmed: trimmed ?? 0 };
+  } finally {
+    // Best effort: unclaimed chunks expire anyway, an unreleased lock times out.
+    if (unclaimed.length > 0) await call(client.del(...unclaimed)).catch(() => undefined);
+    await call(client.sbReleaseLock(keys.snapshotLock, write.lockValue)).catch(() => undefined);
+  }
+}
+
+/** The newest snapshot, undefined if there is none, or 'raced' if it was replaced mid-read. */
+export async function readSnapshot(
+  conn: RedisConnection,
+  keys: RedisKeys,
+  epoch: string,
+  timeoutMs: number,
+): Promise<StoredSnapshot | undefined | 'raced'> {
+  const raw = await conn.within(conn.client.get(keys.snapshot), Date.now() + timeoutMs);
+  if (raw === null) return undefined;
+  const meta = parseMeta(raw);
+  if (meta.epoch !== epoch) return 'raced';
+  const chunks = meta.chunkKeys.length === 0 ? [] : await conn.within(conn.client.mgetBuffer(...meta.chunkKeys), Date.now() + timeoutMs);
+  const present = chunks.filter((c): c is Buffer => c !== null);
+  if (present.length !== meta.chunkKeys.length) return 'raced';
+  const data = Buffer.concat(present);
+  if (data.length !== meta.bytes || crc32(data) !== meta.crc) {
+    throw new Error(`snapshot at seq ${meta.seq} is corrupt: ${data.length} bytes with CRC ${crc32(data)}, meta says ${meta.bytes} bytes with CRC ${meta.crc}`);
+  }
+  return { seq: meta.seq, data };
+}
+
+function parseMeta(raw: string): SnapshotMeta {
+  const meta = JSON.parse(raw) as Partial<SnapshotMeta>;
+  if (!Number.isSafeInteger(meta.seq) || typeof meta.epoch !== 'string' || !Array.isArray(meta.chunkKeys)) {
+    throw new Error(`snapshot meta is not valid: ${raw.slice(0, 200)}`);
+  }
+  return meta as SnapshotMeta;
+}
+
+function chunk(data: Buffer): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < data.length; offset += SNAPSHOT_CHUNK_BYTES) {
+    chunks.push(data.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES));
+  }
+  return chunks;
+}

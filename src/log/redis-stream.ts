@@ -1,0 +1,68 @@
+import { decodeJson } from '../core/codec.js';
+import type { LogEntry } from '../core/commands.js';
+import type { RedisConnection } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+import { seqOfStreamId } from './redis-keys.js';
+import type { Proposal } from './replicated-log.js';
+
+/**
+ * Reading the log stream. A stream entry is `<seq>-1 p <payload> t <time> w <writer>`: the
+ * payload is the codec's bytes of the proposal {node, proposal, command}; seq (the id) and time
+ * were assigned by the append script beside it. `w` names the single append call that wrote it
+ * (incarnation + call number): an outcome-unknown append looks for it, and a node compares it
+ * to tell whether the entry at a seq is still the one it applied.
+ */
+export interface StreamEntry {
+  readonly entry: LogEntry;
+  readonly writer: string;
+}
+
+export type RawStreamEntry = [id: Buffer, fields: Buffer[]];
+
+const PAGE = 1000;
+
+export function parseStreamEntry([id, fields]: RawStreamEntry): StreamEntry {
+  const seq = seqOfStreamId(id.toString('latin1'));
+  let payload: Buffer | undefined;
+  let time = NaN;
+  let writer = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1] as Buffer;
+    switch (fields[i]?.toString('latin1')) {
+      case 'p':
+        payload = value;
+        break;
+      case 't':
+        time = Number(value.toString('latin1'));
+        break;
+      case 'w':
+        writer = value.toString('latin1');
+    }
+  }
+  if (payload === undefined || !Number.isSafeInteger(time)) throw new Error(`log entry ${seq} lacks its payload or time`);
+  const { node, proposal, command } = decodeJson<Proposal>(payload);
+  return { entry: { seq, time, node, proposal, command }, writer };
+}
+
+/**
+ * Pages through the stream from `fromSeq` (inclusive) to its current end, handing each page to
+ * `visit`; stops early when `visit` returns true. Each page must arrive by `deadline()`, asked
+ * afresh per page (a fixed deadline bounds the whole scan, a sliding one each page).
+ */
+export async function scanStream(
+  conn: RedisConnection,
+  keys: RedisKeys,
+  fromSeq: number,
+  deadline: () => number,
+  visit: (page: readonly StreamEntry[]) => boolean | void,
+): Promise<void> {
+  let from = Math.max(1, fromSeq);
+  for (;;) {
+    const raw = await conn.within(conn.client.xrangeBuffer(keys.log, String(from), '+', 'COUNT', PAGE), deadline());
+    const page = raw.map(parseStreamEntry);
+    if (page.length > 0 && visit(page) === true) return;
+    const last = page.at(-1);
+    if (last === undefined || page.length < PAGE) return;
+    from = last.entry.seq + 1;
+  }
+}

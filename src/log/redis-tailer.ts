@@ -1,0 +1,189 @@
+import type { LogEntry } from '../core/commands.js';
+import { ConnectionLostError, DeadlineError, type RedisConnection, type RedisLogLogger } from './redis-connection.js';
+import { type RedisKeys, streamId } from './redis-keys.js';
+import { parseStreamEntry, type RawStreamEntry, type StreamEntry } from './redis-stream.js';
+
+/**
+ * Follows the log on its own connection (XREAD BLOCK would stall anything sharing it) and hands
+ * entries over exactly once, in seq order, with no gaps:
+ * - it reads from the last delivered id, so after a reconnect it resumes where it stopped;
+ * - each XREAD is pipelined with a read of the epoch and seq counter *after* it: if the epoch
+ *   then is still ours, no flush can have happened before the entries were read, so they belong
+ *   to our history; a changed epoch, a seq counter below what was delivered, or a next entry
+ *   that is not `delivered + 1` (trimmed away while we lagged) asks the host to reset;
+ * - after every reconnect, before reading on, it checks that the entry it delivered last is
+ *   still there (same writer token, which names one append call): a Redis restarted from an older file, or a failover to a lagging
+ *   replica, may have lost it and since grown past it again with different entries;
+ * - XREAD blocks at most blockMs, so an idle node still hears from Redis (health), and every
+ *   call has a deadline: a Redis that stops answering gets its socket dropped and reconnected.
+ */
+export interface TailPosition {
+  readonly seq: number;
+  /** The writer token of the entry at seq, when known (not after restoring a bare snapshot). */
+  readonly lastWriter?: string;
+}
+
+export interface TailerHost {
+  epoch(): string;
+  deliver(entries: readonly LogEntry[]): void;
+  /** Reloads the log after its history changed and returns where to continue from. */
+  reset(reason: string): Promise<TailPosition>;
+}
+
+export interface TailerOptions {
+  readonly blockMs: number;
+  readonly timeoutMs: number;
+  readonly batch: number;
+}
+
+const ERROR_BACKOFF_MS = 1000;
+
+export class RedisTailer {
+  private position: TailPosition = { seq: 0 };
+  private checkedGeneration = -1;
+  private pendingReset?: string;
+  private readonly abort = new AbortController();
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly conn: RedisConnection,
+    private readonly keys: RedisKeys,
+    private readonly options: TailerOptions,
+    private readonly host: TailerHost,
+    private readonly logger: RedisLogLogger,
+  ) {}
+
+  get seq(): number {
+    return this.position.seq;
+  }
+
+  start(from: TailPosition): void {
+    this.position = from;
+    // The generation open() read on is already verified by the load itself.
+    this.checkedGeneration = this.conn.generation;
+    this.running = this.run();
+  }
+
+  /** Ends the loop; it finishes once its current call returns or its connection closes. */
+  stop(): Promise<void> {
+    this.abort.abort();
+    return this.running ?? Promise.resolve();
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      // Without a deadline this is false only once stopped or closed.
+      if (!(await this.conn.whenReady(Number.POSITIVE_INFINITY, signal))) return;
+      try {
+        if (this.pendingReset !== undefined) {
+          this.position = await this.host.reset(this.pendingReset);
+          this.pendingReset = undefined;
+          this.checkedGeneration = this.conn.generation;
+        } else if (this.checkedGeneration !== this.conn.generation) {
+          const generation = this.conn.generation;
+          await this.checkContinuity();
+          this.checkedGeneration = generation;
+        } else {
+          await this.readOnce();
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        await this.recover(error);
+      }
+    }
+  }
+
+  private async readOnce(): Promise<void> {
+    const { conn, keys, options } = this;
+    const results = await conn.within(
+      conn.client
+        .pipeline()
+        .xreadBuffer('COUNT', options.batch, 'BLOCK', options.blockMs, 'STREAMS', keys.log, streamId(this.position.seq))
+        .mget(keys.epoch, keys.seq)
+        .exec(),
+      Date.now() + options.blockMs + options.timeoutMs,
+    );
+    const [[readError, read] = [], [stateError, state] = []] = results ?? [];
+    if (readError || stateError) throw (readError ?? stateError) as Error;
+    if (this.historyChanged(state as (string | null)[])) return;
+    const streams = read as [key: Buffer, entries: RawStreamEntry[]][] | null;
+    const entries = (streams?.[0]?.[1] ?? []).map(parseStreamEntry);
+    const first = entries[0];
+    if (first === undefined) return;
+    if (first.entry.seq !== this.position.seq + 1) {
+      this.requestReset(
+        `entries ${this.position.seq + 1}..${first.entry.seq - 1} were trimmed from the log before this node read them (it fell behind the retained tail)`,
+      );
+      return;
+    }
+    this.deliver(entries);
+  }
+
+  /** After a reconnect: is the entry we delivered last still the one in the log? */
+  private async checkContinuity(): Promise<void> {
+    const { conn, keys } = this;
+    const { seq, lastWriter } = this.position;
+    const results = await conn.within(
+      conn.client.pipeline().xrangeBuffer(keys.log, streamId(seq), streamId(seq)).mget(keys.epoch, keys.seq).exec(),
+      Date.now() + this.options.timeoutMs,
+    );
+    const [[rangeError, range] = [], [stateError, state] = []] = results ?? [];
+    if (rangeError || stateError) throw (rangeError ?? stateError) as Error;
+    if (this.historyChanged(state as (string | null)[])) return;
+    const stored = (range as RawStreamEntry[])[0];
+    if (stored === undefined || lastWriter === undefined) return; // trimmed, or nothing to compare
+    if (parseStreamEntry(stored).writer !== lastWriter) {
+      this.requestReset(`the entry at seq ${seq} is not the one this node applied: the log's history was replaced`);
+    }
+  }
+
+  /** Epoch and seq counter as read after the stream: has the history under us changed? */
+  private historyChanged([epoch, seqText]: (string | null)[]): boolean {
+    const ours = this.host.epoch();
+    if (epoch !== ours) {
+      this.requestReset(
+        epoch === null || epoch === undefined
+          ? `the epoch key is gone (the Redis data was flushed or replaced; this node had epoch ${ours})`
+          : `the epoch changed from ${ours} to ${epoch} (the Redis dataset was replaced)`,
+      );
+      return true;
+    }
+    const seq = Number(seqText ?? 0);
+    if (seq < this.position.seq) {
+      this.requestReset(`the log's seq went backwards from ${this.position.seq} to ${seq} (Redis lost acknowledged entries)`);
+      return true;
+    }
+    return false;
+  }
+
+  private deliver(entries: readonly StreamEntry[]): void {
+    const last = entries.at(-1);
+    if (last === undefined) return;
+    for (const [i, { entry }] of entries.entries()) {
+      if (entry.seq !== this.position.seq + 1 + i) throw new Error(`the log has a gap: seq ${entry.seq} after ${this.position.seq + i}`);
+    }
+    this.position = { seq: last.entry.seq, lastWriter: last.writer };
+    this.host.deliver(entries.map((e) => e.entry));
+  }
+
+  private requestReset(reason: string): void {
+    this.logger.error(`the log's history was replaced under this node: ${reason}; dropping state and restoring from Redis`);
+    this.pendingReset = reason;
+  }
+
+  private async recover(error: unknown): Promise<void> {
+    if (error instanceof ConnectionLostError) return; // whenReady() waits for the reconnect
+    if (error instanceof DeadlineError) {
+      this.logger.warn(`Redis did not answer the tailer within ${this.options.blockMs + this.options.timeoutMs} ms; reconnecting`);
+      this.conn.client.disconnect(true);
+      return;
+    }
+    this.logger.error(`tailing the log failed: ${(error as Error)?.stack ?? String(error)}; retrying in ${ERROR_BACKOFF_MS} ms`);
+    // A back-off, not a synchronisation: a persistent fault must not spin the loop.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ERROR_BACKOFF_MS);
+      this.abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+}
