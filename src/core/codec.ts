@@ -18,57 +18,70 @@ const LENGTH_BYTES = 4;
 
 type BlobReference = { $r: [number, number] };
 
-interface BlobWriter {
+/**
+ * Builds one encoded value, possibly from pieces: `json()` turns a part of the document into
+ * its JSON text (moving its Buffers to the blob), `finish()` frames the whole document's text
+ * with the blob. Snapshots are encoded part by part so the event loop can breathe in between.
+ */
+export class JsonEncoder {
+  private readonly blobs: Buffer[] = [];
   /** Snapshots share values widely; a log entry's few values are not worth a content key each. */
-  readonly dedupe: boolean;
-  readonly blobs: Buffer[];
-  readonly byContent: Map<string, BlobReference>;
+  private readonly byContent = new Map<string, BlobReference>();
   /** A cache in front of byContent: the same Buffer object needs no second content key. */
-  readonly byObject: Map<Buffer, BlobReference>;
-  at: number;
-}
+  private readonly byObject = new Map<Buffer, BlobReference>();
+  private at = 0;
 
-function reference(buffer: Buffer, writer: BlobWriter): BlobReference {
-  if (!writer.dedupe) return append(buffer, writer);
-  let found = writer.byObject.get(buffer);
-  if (found !== undefined) return found;
-  const content = buffer.toString('latin1');
-  found = writer.byContent.get(content);
-  if (found === undefined) {
-    found = append(buffer, writer);
-    writer.byContent.set(content, found);
-  }
-  writer.byObject.set(buffer, found);
-  return found;
-}
+  constructor(private readonly dedupe: boolean) {}
 
-function append(buffer: Buffer, writer: BlobWriter): BlobReference {
-  const found: BlobReference = { $r: [writer.at, buffer.length] };
-  writer.blobs.push(buffer);
-  writer.at += buffer.length;
-  return found;
-}
+  json(value: unknown): string {
+    return JSON.stringify(this.tag(value));
+  }
 
-function tag(value: unknown, writer: BlobWriter): unknown {
-  if (value === null || typeof value !== 'object') {
-    return typeof value === 'bigint' ? { $u: value.toString() } : value;
+  finish(json: string): Buffer {
+    const text = Buffer.from(json, 'utf8');
+    const length = Buffer.allocUnsafe(LENGTH_BYTES);
+    length.writeUInt32BE(text.length);
+    return Buffer.concat([length, text, ...this.blobs]);
   }
-  if (Buffer.isBuffer(value)) return reference(value, writer);
-  if (Array.isArray(value)) return value.map((item) => tag(item, writer));
-  const out: Record<string, unknown> = {};
-  for (const [field, item] of Object.entries(value)) {
-    if (item !== undefined) out[field] = tag(item, writer);
+
+  private tag(value: unknown): unknown {
+    if (value === null || typeof value !== 'object') {
+      return typeof value === 'bigint' ? { $u: value.toString() } : value;
+    }
+    if (Buffer.isBuffer(value)) return this.reference(value);
+    if (Array.isArray(value)) return value.map((item) => this.tag(item));
+    const out: Record<string, unknown> = {};
+    for (const [field, item] of Object.entries(value)) {
+      if (item !== undefined) out[field] = this.tag(item);
+    }
+    return out;
   }
-  return out;
+
+  private reference(buffer: Buffer): BlobReference {
+    if (!this.dedupe) return this.append(buffer);
+    let found = this.byObject.get(buffer);
+    if (found !== undefined) return found;
+    const content = buffer.toString('latin1');
+    found = this.byContent.get(content);
+    if (found === undefined) {
+      found = this.append(buffer);
+      this.byContent.set(content, found);
+    }
+    this.byObject.set(buffer, found);
+    return found;
+  }
+
+  private append(buffer: Buffer): BlobReference {
+    const found: BlobReference = { $r: [this.at, buffer.length] };
+    this.blobs.push(buffer);
+    this.at += buffer.length;
+    return found;
+  }
 }
 
 export function encodeJson(value: unknown, dedupe = true): Buffer {
-  const writer: BlobWriter = { dedupe, blobs: [], byContent: new Map(), byObject: new Map(), at: 0 };
-  const blobs = writer.blobs;
-  const json = Buffer.from(JSON.stringify(tag(value, writer)), 'utf8');
-  const length = Buffer.allocUnsafe(LENGTH_BYTES);
-  length.writeUInt32BE(json.length);
-  return Buffer.concat([length, json, ...blobs]);
+  const encoder = new JsonEncoder(dedupe);
+  return encoder.finish(encoder.json(value));
 }
 
 export function decodeJson<T>(bytes: Uint8Array): T {

@@ -97,3 +97,25 @@ describe('serialize / restore', () => {
     expect(restored.prefixIndex('a')).toBe(4);
   });
 });
+
+describe('serializeSteps', () => {
+  it('returns what serialize() gave when it was called, though writes go on between its steps', () => {
+    const options = { historyLimit: 50_000, versionsPerKey: 3 };
+    const machine = new StateMachine(options);
+    let seq = 0;
+    for (let i = 0; i < 9000; i++) machine.apply(entry(++seq, set(`k/${i % 3000}`, `v${i}`)));
+    const expected = machine.serialize();
+    const steps = machine.serializeSteps();
+    let pauses = 0;
+    let step = steps.next();
+    while (!step.done) {
+      pauses++;
+      machine.apply(entry(++seq, set(`k/${seq % 3000}`, `later ${seq}`)));
+      machine.apply(entry(++seq, delTree('k/1')));
+      step = steps.next();
+    }
+    expect(pauses).toBeGreaterThan(5);
+    expect(step.value.equals(expected)).toBe(true);
+    expect(StateMachine.restore(step.value, options).index).toBe(9000);
+  });
+});

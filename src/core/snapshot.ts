@@ -1,4 +1,4 @@
-import { decodeJson, encodeJson } from './codec.js';
+import { decodeJson, JsonEncoder } from './codec.js';
 import type { ChangeEvent, KvEntry, KvVersion } from './entry.js';
 import { EventRing } from './history.js';
 import { KvTree } from './kv-tree.js';
@@ -9,6 +9,11 @@ import { VersionStore } from './versions.js';
 /**
  * The snapshot format: one JSON document (codec.ts tags Buffers and bigints) holding the whole
  * state at an index.
+ *
+ * Encoding is split in two so a large state never stalls the server: `captureSnapshot` takes a
+ * consistent view in one go (cheap: it copies references; entries, events and version lists are
+ * immutable, so later writes cannot change what it holds), and `encodeSnapshotSteps` turns the
+ * view into bytes in bounded steps, yielding in between.
  *
  * Invariant: the bytes depend only on the logical state, never on how it was reached. Every
  * collection is written in a canonical order (keys byte-wise, history in apply order) and every
@@ -55,20 +60,67 @@ function canonicalEvent(e: ChangeEvent): ChangeEvent {
   return e.prev === undefined ? event : { ...event, prev: canonicalEntry(e.prev) };
 }
 
-export function encodeSnapshot(state: SnapshotState): Buffer {
+/** A consistent, immutable view of the state, taken at one index. */
+export interface SnapshotCapture {
+  readonly index: number;
+  readonly kvTableIndex: number;
+  readonly tombstoneTableIndex: number;
+  readonly historyFloor: number;
+  readonly entries: readonly KvEntry[];
+  readonly tombstones: readonly (readonly [string, number])[];
+  readonly versions: readonly (readonly [string, readonly KvVersion[]])[];
+  readonly history: readonly ChangeEvent[];
+}
+
+export function captureSnapshot(state: SnapshotState): SnapshotCapture {
   const { store, ring } = state;
-  const document: SnapshotDocument = {
-    format: FORMAT,
+  return {
     index: state.index,
     kvTableIndex: store.tree.tableIndex,
     tombstoneTableIndex: store.tombstones.tableIndex,
     historyFloor: ring.floor,
-    entries: [...store.tree.withPrefix('')].map(canonicalEntry),
+    entries: [...store.tree.withPrefix('')],
     tombstones: store.tombstones.records(),
-    versions: store.versions.lists().map(([key, versions]) => [key, versions.map(canonicalVersion)]),
-    history: ring.events().map(canonicalEvent),
+    versions: store.versions.lists(),
+    history: ring.events(),
   };
-  return encodeJson(document);
+}
+
+/** Records encoded per step: a few milliseconds of work between two yields. */
+const RECORDS_PER_STEP = 2000;
+
+/**
+ * Encodes a capture; yields after every RECORDS_PER_STEP records and returns the bytes. Run to
+ * completion without pausing, it gives exactly what encodeSnapshot gives.
+ */
+export function* encodeSnapshotSteps(capture: SnapshotCapture): Generator<void, Buffer, void> {
+  const encoder = new JsonEncoder(true);
+  const header = { format: FORMAT, index: capture.index, kvTableIndex: capture.kvTableIndex, tombstoneTableIndex: capture.tombstoneTableIndex, historyFloor: capture.historyFloor };
+  const parts: string[] = [encoder.json(header).slice(0, -1)];
+  const sections: [string, readonly unknown[], (record: never) => unknown][] = [
+    ['entries', capture.entries, canonicalEntry],
+    ['tombstones', capture.tombstones, (record: readonly [string, number]) => record],
+    ['versions', capture.versions, ([key, versions]: readonly [string, readonly KvVersion[]]) => [key, versions.map(canonicalVersion)]],
+    ['history', capture.history, canonicalEvent],
+  ];
+  for (const [name, records, canonical] of sections) {
+    const encoded: string[] = [];
+    for (let at = 0; at < records.length; at += RECORDS_PER_STEP) {
+      const batch = records.slice(at, at + RECORDS_PER_STEP).map((record) => canonical(record as never));
+      encoded.push(encoder.json(batch).slice(1, -1));
+      yield;
+    }
+    parts.push(`,"${name}":[${encoded.filter((part) => part !== '').join(',')}]`);
+  }
+  return encoder.finish(`${parts.join('')}}`);
+}
+
+export function encodeSnapshot(state: SnapshotState): Buffer {
+  const steps = encodeSnapshotSteps(captureSnapshot(state));
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
 }
 
 export function decodeSnapshot(data: Buffer, limits: SnapshotLimits): SnapshotState {

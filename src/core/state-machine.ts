@@ -5,7 +5,7 @@ import { EventRing } from './history.js';
 import { listKeys } from './key-listing.js';
 import { KvTree } from './kv-tree.js';
 import type { KvStore, WriteBatch } from './kv-writes.js';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { captureSnapshot, decodeSnapshot, encodeSnapshot, encodeSnapshotSteps } from './snapshot.js';
 import { Tombstones } from './tombstones.js';
 import { VersionStore } from './versions.js';
 
@@ -151,6 +151,15 @@ export class StateMachine {
 
   serialize(): Buffer {
     return encodeSnapshot({ index: this.applied, store: this.store, ring: this.ring });
+  }
+
+  /**
+   * serialize() in steps: the state is captured now, the generator yields between bounded
+   * pieces of encoding work and returns the same bytes serialize() would have given now, however
+   * many entries are applied while it runs.
+   */
+  serializeSteps(): Generator<void, Buffer, void> {
+    return encodeSnapshotSteps(captureSnapshot({ index: this.applied, store: this.store, ring: this.ring }));
   }
 
   private compact(): void {
