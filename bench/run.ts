@@ -6,7 +6,7 @@
  * BENCH_ONLY=get,recurse,put,cas, BENCH_TARGETS=switchboard,etcd,bare-nest, BENCH_OUT,
  * BENCH_ETCD_BIN, BENCH_ETCD_SERIALIZABLE=1, BENCH_STRICT=1. See bench/README.md.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -245,7 +245,10 @@ async function main(): Promise<number> {
     partialReasons,
   });
   const out = config.out ? resolve(config.out) : join(benchDir, 'RESULTS.md');
-  writeFileSync(out, report);
+  // The hand-written analysis of what bounds each figure travels with every generated report.
+  const analysisPath = join(benchDir, 'ANALYSIS.md');
+  const analysis = existsSync(analysisPath) ? `\n${readFileSync(analysisPath, 'utf8')}` : '';
+  writeFileSync(out, report + analysis);
 
   const goals = evaluateGoals(records);
   console.log('\nTargets:');

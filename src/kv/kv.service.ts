@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Command } from '../core/commands.js';
+import type { Command, CommandResult } from '../core/commands.js';
 import { badRequest, ConsulHttpError } from '../common/consul-error.js';
 import { kvEntriesJson, kvEntryJson } from '../common/consul-json.js';
 import type { ConsulQuery } from '../common/consul-query.js';
@@ -20,6 +20,9 @@ const EXCLUSIVE_PARAMETERS = ['cas', 'acquire', 'release'] as const;
 /** Consul's KV endpoint rules (API.md §5) on top of the replica. */
 @Injectable()
 export class KvService {
+  /** The latest write proposed by this node per key, until it is applied (or fails). */
+  private readonly writesInFlight = new Map<string, Promise<CommandResult>>();
+
   constructor(
     private readonly replica: Replica,
     private readonly hub: WatchHub,
@@ -57,14 +60,14 @@ export class KvService {
     const flags = query.uint64('flags') ?? 0n;
     const cas = this.casIndex(query);
     const rollback = query.uint64('rollback');
-    // A CAS that cannot succeed is answered here: contended counters would otherwise spend one
-    // fsynced log entry per conflict.
-    if (cas !== undefined && this.replica.state.casIsStale(key, cas)) return false;
+    const refused = this.casCannotSucceed(key, cas);
+    // `await` only when there is something to wait for (see casCannotSucceed).
+    if (refused === true || (refused !== false && (await refused))) return false;
     const command: Command =
       rollback === undefined
         ? { type: 'kv.set', key, value: body, flags, ...(cas === undefined ? {} : { cas }) }
         : { type: 'kv.rollback', key, version: uint64ToIndex(rollback), ...(cas === undefined ? {} : { cas }) };
-    const result = await this.replica.propose(command);
+    const result = await this.proposeOnKey(key, command);
     if (result.missing !== undefined) throw new ConsulHttpError(404, result.missing);
     return result.ok;
   }
@@ -75,7 +78,36 @@ export class KvService {
     if (recurse) return (await this.replica.propose({ type: 'kv.delete-tree', prefix: key })).ok;
     if (key === '') throw badRequest('Missing key name');
     const cas = this.casIndex(query);
-    return (await this.replica.propose({ type: 'kv.delete', key, ...(cas === undefined ? {} : { cas }) })).ok;
+    const refused = this.casCannotSucceed(key, cas);
+    if (refused === true || (refused !== false && (await refused))) return false;
+    return (await this.proposeOnKey(key, { type: 'kv.delete', key, ...(cas === undefined ? {} : { cas }) })).ok;
+  }
+
+  /**
+   * Answers a CAS that cannot succeed without a log append, so a contended key does not cost one
+   * fsynced entry per conflict. A write to the key still in flight from this node is waited for
+   * first: it usually moves the key past `cas` (then this one is refused here too); if it does
+   * not, this CAS goes to the log as usual. Waiting only delays: the verdict always comes from
+   * applied state (see StateMachine.casIsStale). With nothing in flight the answer is given
+   * synchronously, so the check and the caller's proposeOnKey happen in one tick and two CAS
+   * arriving together cannot both miss each other.
+   */
+  private casCannotSucceed(key: string, cas: number | undefined): boolean | Promise<boolean> {
+    if (cas === undefined) return false;
+    const earlier = this.writesInFlight.get(key);
+    const check = (): boolean => this.replica.state.casIsStale(key, cas);
+    return earlier === undefined ? check() : earlier.then(check, check);
+  }
+
+  /** Proposes a write to one key, remembered as that key's latest write in flight until applied. */
+  private proposeOnKey(key: string, command: Command): Promise<CommandResult> {
+    const proposed = this.replica.propose(command);
+    this.writesInFlight.set(key, proposed);
+    const forget = (): void => {
+      if (this.writesInFlight.get(key) === proposed) this.writesInFlight.delete(key);
+    };
+    proposed.then(forget, forget);
+    return proposed;
   }
 
   private casIndex(query: ConsulQuery): number | undefined {

@@ -344,6 +344,17 @@ describe('KV wire compatibility', () => {
     expect(index(res)).toBe(i1);
   });
 
+  it('34. of 16 concurrent CAS with the same index exactly one wins, and the losers cost no log entry', async () => {
+    await put('/v1/kv/counter', '0');
+    const start = entry(await call('/v1/kv/counter')).ModifyIndex as number;
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => put(`/v1/kv/counter?cas=${start}`, String(i + 1))));
+    expect(answers.filter((a) => a.text === 'true')).toHaveLength(1);
+    expect(answers.filter((a) => a.text === 'false')).toHaveLength(15);
+    await put('/v1/kv/after', 'x');
+    // One entry for the winning CAS, one for this write: the refused ones never reached the log.
+    expect(entry(await call('/v1/kv/after')).ModifyIndex).toBe(start + 2);
+  });
+
   async function waiters(): Promise<number> {
     const self = JSON.parse((await call('/v1/agent/self')).text) as { Switchboard: { BlockingWaiters: number } };
     return self.Switchboard.BlockingWaiters;
