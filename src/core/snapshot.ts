@@ -24,18 +24,6 @@ import { VersionStore } from './versions.js';
 
 const FORMAT = 1;
 
-interface SnapshotDocument {
-  readonly format: number;
-  readonly index: number;
-  readonly kvTableIndex: number;
-  readonly tombstoneTableIndex: number;
-  readonly historyFloor: number;
-  readonly entries: readonly KvEntry[];
-  readonly tombstones: readonly (readonly [string, number])[];
-  readonly versions: readonly (readonly [string, readonly KvVersion[]])[];
-  readonly history: readonly ChangeEvent[];
-}
-
 export interface SnapshotState {
   readonly index: number;
   readonly store: KvStore;
@@ -70,6 +58,11 @@ export interface SnapshotCapture {
   readonly tombstones: readonly (readonly [string, number])[];
   readonly versions: readonly (readonly [string, readonly KvVersion[]])[];
   readonly history: readonly ChangeEvent[];
+}
+
+/** What a snapshot's bytes decode to: the capture, under a format number. */
+interface SnapshotDocument extends SnapshotCapture {
+  readonly format: number;
 }
 
 export function captureSnapshot(state: SnapshotState): SnapshotCapture {
