@@ -11,6 +11,7 @@ import { RedisLog } from './log/redis-log.js';
 import { ReplicatedLog } from './log/replicated-log.js';
 import { Replica } from './replica/replica.js';
 import { StatusController } from './status/status.controller.js';
+import { StatusService } from './status/status.service.js';
 import { WatchHub } from './watch/watch-hub.js';
 
 /** The embedded file log by default; the shared Redis log when REDIS_URL or REDIS_SENTINELS is set. */
@@ -43,6 +44,7 @@ export class AppModule {
         },
         KvService,
         HistoryService,
+        StatusService,
       ],
     };
   }

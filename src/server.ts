@@ -5,7 +5,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import { MALFORMED_PATH } from './common/key-path.js';
 import { MAX_BODY_BYTES } from './common/consul-exception.filter.js';
-import type { AppConfig, LogLevel } from './config/app-config.js';
+import { type AppConfig, advertisedAddress, type LogLevel } from './config/app-config.js';
+import { Replica } from './replica/replica.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -34,5 +35,12 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
   });
   app.enableShutdownHooks();
+  // Only once listening is the port known (PORT=0), and only then may peers be pointed here.
+  const http = app.getHttpServer();
+  http.once('listening', () => {
+    const address = http.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    app.get(Replica).advertise(advertisedAddress(config, port));
+  });
   return app;
 }

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from './app-config.js';
+import { hostname } from 'node:os';
+import { advertisedAddress, ConfigError, loadConfig } from './app-config.js';
 
 describe(loadConfig.name, () => {
   it('fills every default', () => {
@@ -37,5 +38,29 @@ describe(loadConfig.name, () => {
         expect.stringMatching(/^VERSIONS_PER_KEY=2.5: /),
       ]),
     );
+  });
+});
+
+describe('ADVERTISE_ADDR', () => {
+  it.each(['10.0.0.5:8500', 'node-1.internal:1', '[fd00::5]:65535'])('accepts %s as given', (value) => {
+    const config = loadConfig({ ADVERTISE_ADDR: value });
+    expect(advertisedAddress(config, 1234)).toBe(value);
+  });
+
+  it.each(['10.0.0.5', '10.0.0.5:0', 'host:65536', 'http://host:8500', 'host :8500', 'fd00::5:8500'])('refuses %j', (value) => {
+    expect(() => loadConfig({ ADVERTISE_ADDR: value })).toThrow(/ADVERTISE_ADDR=.*host:port/);
+  });
+
+  it('defaults to HOST and the port the server listens on, the hostname for a wildcard HOST', () => {
+    expect(advertisedAddress(loadConfig({ HOST: '10.1.2.3', PORT: '8500' }), 8500)).toBe('10.1.2.3:8500');
+    expect(advertisedAddress(loadConfig({ PORT: '0' }), 40123)).toBe('127.0.0.1:40123');
+    expect(advertisedAddress(loadConfig({ HOST: '0.0.0.0' }), 8500)).toBe(`${hostname()}:8500`);
+    expect(advertisedAddress(loadConfig({ HOST: '::1' }), 8500)).toBe('[::1]:8500');
+  });
+
+  it('reads the membership TTL with REDIS_URL', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redis?.memberTtlMs).toBe(10_000);
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_MEMBER_TTL_MS: '1500' }).redis?.memberTtlMs).toBe(1500);
+    expect(() => loadConfig({ REDIS_MEMBER_TTL_MS: '10' })).toThrow(/REDIS_MEMBER_TTL_MS=10/);
   });
 });

@@ -3,6 +3,10 @@ import { hostname } from 'node:os';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
+/** host:port, the host a name, an IPv4 address or a bracketed IPv6 one, the port 1-65535. */
+const ADVERTISE_ADDR =
+  /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):([1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/;
+
 /** Environment variables the server reads; each is optional and has a default in `loadConfig`. */
 export class EnvSchema {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535)
@@ -19,6 +23,9 @@ export class EnvSchema {
 
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_.-]{1,128}$/)
   NODE_NAME?: string;
+
+  @IsOptional() @Matches(ADVERTISE_ADDR, { message: 'ADVERTISE_ADDR must be host:port with a port of 1-65535, e.g. 10.0.0.5:8500 or [fd00::5]:8500' })
+  ADVERTISE_ADDR?: string;
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
   HISTORY_SIZE?: number;
@@ -52,6 +59,9 @@ export class EnvSchema {
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
   REDIS_RETAINED_ENTRIES?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(300) @Max(600_000)
+  REDIS_MEMBER_TTL_MS?: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -69,6 +79,8 @@ export interface RedisConfig {
   readonly waitTimeoutMs: number;
   /** Entries kept in the stream after a snapshot, for nodes that lag. */
   readonly retainedEntries: number;
+  /** A node missing its membership heartbeat this long drops out of /v1/status/peers. */
+  readonly memberTtlMs: number;
 }
 
 /** The one typed configuration object every part of the server receives. */
@@ -78,6 +90,8 @@ export interface AppConfig {
   readonly dataDir: string;
   readonly logLevel: LogLevel;
   readonly nodeName: string;
+  /** ADVERTISE_ADDR when set; otherwise see advertisedAddress(). */
+  readonly advertiseAddr?: string;
   /** Change events retained for history and watch-from-index. */
   readonly historySize: number;
   /** Versions retained per key for rollback. */
@@ -114,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: dto.DATA_DIR ?? './data',
     logLevel: (dto.LOG_LEVEL ?? 'log') as LogLevel,
     nodeName: dto.NODE_NAME ?? hostname(),
+    advertiseAddr: dto.ADVERTISE_ADDR,
     historySize: dto.HISTORY_SIZE ?? 100_000,
     versionsPerKey: dto.VERSIONS_PER_KEY ?? 20,
     snapshotEvery: dto.SNAPSHOT_EVERY ?? 50_000,
@@ -135,7 +150,21 @@ function redisConfig(dto: EnvSchema): RedisConfig | undefined {
     waitReplicas: dto.REDIS_WAIT_REPLICAS ?? 0,
     waitTimeoutMs: dto.REDIS_WAIT_TIMEOUT_MS ?? 1000,
     retainedEntries: dto.REDIS_RETAINED_ENTRIES ?? 100_000,
+    memberTtlMs: dto.REDIS_MEMBER_TTL_MS ?? 10_000,
   };
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/**
+ * The "host:port" peers and clients are told to reach this node at: ADVERTISE_ADDR, else HOST and
+ * the port the server really listens on (PORT may be 0). A wildcard HOST names no reachable
+ * address, so the machine's hostname stands in for it.
+ */
+export function advertisedAddress(config: Pick<AppConfig, 'advertiseAddr' | 'host'>, listeningPort: number): string {
+  if (config.advertiseAddr !== undefined) return config.advertiseAddr;
+  const host = WILDCARD_HOSTS.has(config.host) ? hostname() : config.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${listeningPort}`;
 }
 
 /** The variable names, listed once so only known variables reach validation. */
@@ -145,6 +174,7 @@ class EnvSchemaKeys implements Required<Record<keyof EnvSchema, undefined>> {
   DATA_DIR = undefined;
   LOG_LEVEL = undefined;
   NODE_NAME = undefined;
+  ADVERTISE_ADDR = undefined;
   HISTORY_SIZE = undefined;
   VERSIONS_PER_KEY = undefined;
   SNAPSHOT_EVERY = undefined;
@@ -156,6 +186,7 @@ class EnvSchemaKeys implements Required<Record<keyof EnvSchema, undefined>> {
   REDIS_WAIT_REPLICAS = undefined;
   REDIS_WAIT_TIMEOUT_MS = undefined;
   REDIS_RETAINED_ENTRIES = undefined;
+  REDIS_MEMBER_TTL_MS = undefined;
 }
 
 /** Every environment variable the server reads (docker-compose.yml is checked against it). */

@@ -5,7 +5,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { fsyncDir } from './durable-fs.js';
 import { recoverLog } from './log-recovery.js';
 import { encodeRecord, MAX_PAYLOAD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
-import { type LogHealth, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener } from './replicated-log.js';
+import { type LogHealth, type LogMember, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener } from './replicated-log.js';
 import { createSegmentFile, openSegmentFile, type OpenSegmentFile } from './segment-file.js';
 import { SegmentWriter } from './segment-writer.js';
 import { removeSnapshotsBelow, writeSnapshotFile } from './snapshot-file.js';
@@ -45,6 +45,7 @@ export class FileLog extends ReplicatedLog {
   private lastSeq = 0;
   private lastTime = 0;
   private snapshotSeq = 0;
+  private self?: LogMember;
   private snapshots: Promise<void> = Promise.resolve();
   private opening?: Promise<unknown>;
   private closing?: Promise<void>;
@@ -121,6 +122,15 @@ export class FileLog extends ReplicatedLog {
 
   override health(): LogHealth {
     return { connected: true, lastContactMs: 0 };
+  }
+
+  /** One process owns the directory, so the cluster is just this node. */
+  override advertise(member: LogMember): void {
+    this.self = member;
+  }
+
+  override members(): Promise<readonly LogMember[]> {
+    return Promise.resolve(this.self === undefined ? [] : [this.self]);
   }
 
   // async only so that throws become rejections: everything up to submit() runs synchronously

@@ -4,7 +4,7 @@ import { redisKeys, seqOfStreamId, streamId } from './redis-keys.js';
 describe('redisKeys', () => {
   it('puts every key of a cluster under one hash tag', () => {
     const keys = redisKeys('blue');
-    const all = [keys.log, keys.seq, keys.time, keys.epoch, keys.snapshot, keys.snapshotLock, keys.snapshotChunk('7.ab', 0), keys.fence('f00')];
+    const all = [keys.log, keys.seq, keys.time, keys.epoch, keys.snapshot, keys.snapshotLock, keys.snapshotChunk('7.ab', 0), keys.fence('f00'), keys.members, keys.member('a')];
     expect(all.every((key) => key.startsWith('{blue}:'))).toBe(true);
     expect(new Set(all).size).toBe(all.length);
   });

@@ -22,6 +22,10 @@ export interface RedisKeys {
   snapshotChunk(id: string, index: number): string;
   /** Per-incarnation fence: appends sent on an older connection generation are refused. */
   fence(incarnation: string): string;
+  /** Names of the nodes that heartbeat (some may have expired: their member key is gone). */
+  readonly members: string;
+  /** One node's heartbeat: its address, kept alive by a TTL the node keeps renewing. */
+  member(name: string): string;
 }
 
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -40,6 +44,8 @@ export function redisKeys(prefix: string): RedisKeys {
     snapshotLock: `${tag}:snap-lock`,
     snapshotChunk: (id, index) => `${tag}:snap:${id}:${index}`,
     fence: (incarnation) => `${tag}:fence:${incarnation}`,
+    members: `${tag}:members`,
+    member: (name) => `${tag}:member:${name}`,
   };
 }
 

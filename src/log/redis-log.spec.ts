@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type RedisServer, startRedisServer } from '../../test/helpers/redis-server.js';
 import { decodeJson } from '../core/codec.js';
 import { LogUnavailableError } from './log-unavailable-error.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { appendInOrder, elapsedSince, listen, put, range, RedisLogFixture, redisLogHarness } from './redis-log-fixture.js';
 import { SNAPSHOT_CHUNK_BYTES } from './redis-snapshot.js';
 import { describeReplicatedLogContract } from './replicated-log.contract.js';
@@ -156,6 +157,48 @@ describe('RedisLog on one Redis', () => {
     expect(await log.readIndex()).toBe(4);
     expect(log.health().connected).toBe(true);
     expect(log.health().lastContactMs).toBeLessThan(2000);
+  });
+
+  it('lists the live members sorted by name and drops one at once when it closes', async () => {
+    const [b, a, c] = [fixture.log({ nodeName: 'b' }), fixture.log({ nodeName: 'a' }), fixture.log({ nodeName: 'c' })];
+    await Promise.all([a.open(), b.open(), c.open()]);
+    for (const [log, name, host] of [[a, 'a', 1], [b, 'b', 2], [c, 'c', 3]] as const) log.advertise({ name, address: `10.0.0.${host}:8500` });
+    await waitFor(async () => (await a.members()).length === 3, 5000, 'three members');
+    expect(await c.members()).toEqual([
+      { name: 'a', address: '10.0.0.1:8500' },
+      { name: 'b', address: '10.0.0.2:8500' },
+      { name: 'c', address: '10.0.0.3:8500' },
+    ]);
+    await b.close();
+    expect((await a.members()).map((m) => m.name)).toEqual(['a', 'c']);
+  });
+
+  it('keeps a member listed by renewing its heartbeat, and forgets one whose heartbeat expired', async () => {
+    const log = fixture.log({ nodeName: 'alive', memberTtlMs: 300 });
+    await log.open();
+    log.advertise({ name: 'alive', address: '10.0.0.1:8500' });
+    // A node killed without closing: its key outlives it by at most its TTL.
+    const admin = fixture.admin();
+    await admin.set(`{${fixture.prefix}}:member:dead`, JSON.stringify({ address: '10.0.0.9:8500', incarnation: 'x' }), 'PX', 300);
+    await admin.sadd(`{${fixture.prefix}}:members`, 'dead');
+    await waitFor(async () => (await log.members()).length === 2, 5000, 'both members');
+    // The property under test is a lapse of time: the dead key expires, the live one is renewed.
+    const until = Date.now() + 1000;
+    await waitFor(() => Date.now() > until, 2000, 'three TTLs');
+    expect(await log.members()).toEqual([{ name: 'alive', address: '10.0.0.1:8500' }]);
+    expect(await admin.smembers(`{${fixture.prefix}}:members`)).toEqual(['alive']);
+  });
+
+  it('does not delete the heartbeat of a newer incarnation with the same name when closing', async () => {
+    const old = fixture.log({ nodeName: 'same' });
+    const successor = fixture.log({ nodeName: 'same' });
+    await Promise.all([old.open(), successor.open()]);
+    old.advertise({ name: 'same', address: '10.0.0.1:8500' });
+    await waitFor(async () => (await old.members()).length === 1, 5000, 'the old incarnation listed');
+    successor.advertise({ name: 'same', address: '10.0.0.2:8500' });
+    await waitFor(async () => (await old.members())[0]?.address === '10.0.0.2:8500', 5000, 'the successor listed');
+    await old.close();
+    expect(await successor.members()).toEqual([{ name: 'same', address: '10.0.0.2:8500' }]);
   });
 
   it('rejects appends after close and closes twice harmlessly', async () => {

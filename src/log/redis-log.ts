@@ -4,10 +4,11 @@ import { LogUnavailableError } from './log-unavailable-error.js';
 import { RedisAppender } from './redis-appender.js';
 import { RedisConnection, type RedisLogLogger, type RedisTarget } from './redis-connection.js';
 import { type RedisKeys, redisKeys } from './redis-keys.js';
+import { RedisMembership } from './redis-membership.js';
 import { loadLog } from './redis-recovery.js';
 import { writeSnapshot } from './redis-snapshot.js';
 import { RedisTailer, type TailPosition } from './redis-tailer.js';
-import { type LogHealth, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener } from './replicated-log.js';
+import { type LogHealth, type LogMember, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener } from './replicated-log.js';
 
 export interface RedisLogOptions extends RedisTarget {
   /** Hash-tagged key prefix; clusters with different prefixes share a Redis independently. @default 'switchboard' */
@@ -22,6 +23,8 @@ export interface RedisLogOptions extends RedisTarget {
   readonly waitTimeoutMs?: number;
   /** Entries a snapshot's trim always leaves in the stream, for lagging nodes. @default 100000 */
   readonly retainedEntries?: number;
+  /** A node that has not renewed its membership heartbeat for this long is no longer listed. @default 10000 */
+  readonly memberTtlMs?: number;
   /** @default console */
   readonly logger?: RedisLogLogger;
 }
@@ -49,6 +52,7 @@ export class RedisLog extends ReplicatedLog {
   private readonly tail: RedisConnection;
   private readonly appender: RedisAppender;
   private readonly tailer: RedisTailer;
+  private readonly membership: RedisMembership;
   private readonly incarnation = randomBytes(6).toString('hex');
   private readonly listeners: Listener[] = [];
   private readonly resetListeners: ResetListener[] = [];
@@ -84,6 +88,12 @@ export class RedisLog extends ReplicatedLog {
       this.keys,
       { blockMs: BLOCK_MS, timeoutMs: this.writeTimeoutMs, batch: TAIL_BATCH },
       { epoch: () => this.epoch, deliver: (entries) => this.deliver(entries), reset: (reason) => this.reset(reason) },
+      this.logger,
+    );
+    this.membership = new RedisMembership(
+      this.commands,
+      this.keys,
+      { ttlMs: positive('memberTtlMs', options.memberTtlMs ?? 10_000), timeoutMs: this.writeTimeoutMs, incarnation: this.incarnation },
       this.logger,
     );
   }
@@ -169,6 +179,18 @@ export class RedisLog extends ReplicatedLog {
     return { connected: this.commands.ready && this.tail.ready, lastContactMs: Math.max(0, Date.now() - lastContact) };
   }
 
+  override advertise(member: LogMember): void {
+    if (this.phase !== 'open') throw new Error(`cannot advertise this node: the Redis log is ${this.phase}`);
+    this.membership.advertise(member);
+  }
+
+  override members(): Promise<readonly LogMember[]> {
+    if (this.phase !== 'open') return Promise.reject(new Error(`cannot list members: the Redis log is ${this.phase}`));
+    // Status probes answer at once during an outage rather than after the write timeout.
+    if (!this.commands.ready) return Promise.reject(new LogUnavailableError('Redis is unreachable: cannot list the members'));
+    return this.membership.list();
+  }
+
   override close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -234,7 +256,7 @@ export class RedisLog extends ReplicatedLog {
     }
     this.phase = 'closing';
     await Promise.allSettled([...this.inFlight]);
-    await this.snapshots;
+    await Promise.all([this.snapshots, this.membership.stop()]);
     const tailing = this.tailer.stop();
     await this.tail.close(false);
     await tailing;

@@ -115,6 +115,20 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/**
+ * Forget a member: delete its key if it still holds the given value (a node leaving deletes only
+ * its own heartbeat, not a newer incarnation's), then drop its name if its key is gone.
+ * KEYS: 1 members set, 2 member key. ARGV: 1 name, 2 the value to delete ('' to only prune).
+ * Returns: 1 if the name was dropped, else 0.
+ * Invariant: a name stays listed while its key lives; done in one step so a heartbeat that
+ * renews the key between a check and a removal cannot be lost.
+ */
+const FORGET_MEMBER = `
+if ARGV[2] ~= '' and redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+return redis.call('SREM', KEYS[1], ARGV[1])
+`;
+
 type Arg = string | Buffer | number;
 
 export interface LogScripts {
@@ -124,6 +138,7 @@ export interface LogScripts {
   /** Variable key count: the first argument is the number of keys. */
   sbSwitchSnapshot(numberOfKeys: number, ...keysThenArgs: Arg[]): Promise<[string, number?]>;
   sbReleaseLock(lockKey: string, value: string): Promise<number>;
+  sbForgetMember(membersKey: string, memberKey: string, name: string, value: string): Promise<number>;
 }
 
 /** The same commands queued on a pipeline (results come from exec()). */
@@ -139,6 +154,7 @@ export function defineLogScripts(client: Redis): ScriptedRedis {
   client.defineCommand('sbFence', { numberOfKeys: 1, lua: FENCE });
   client.defineCommand('sbSwitchSnapshot', { lua: SWITCH_SNAPSHOT });
   client.defineCommand('sbReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+  client.defineCommand('sbForgetMember', { numberOfKeys: 2, lua: FORGET_MEMBER });
   return client as ScriptedRedis;
 }
 

@@ -133,6 +133,20 @@ export function describeReplicatedLogContract(name: string, makeLog: () => Promi
       expect(recovery.entries).toEqual(acked.filter((e) => e.seq > 50).sort(bySeq));
       expect(recovery.entries.map((e) => e.seq)).toEqual(range(150).map((i) => i + 51));
     });
+
+    it('lists an advertised node among its members, at its latest address', async () => {
+      await log.open();
+      log.advertise({ name: 'node-a', address: '127.0.0.1:8501' });
+      log.advertise({ name: 'node-a', address: '127.0.0.1:8502' });
+      // The Redis log's heartbeat goes out asynchronously; the listing follows it.
+      const deadline = Date.now() + 5000;
+      let members = await log.members();
+      while (members.find((m) => m.address === '127.0.0.1:8502') === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        members = await log.members();
+      }
+      expect(members).toEqual([{ name: 'node-a', address: '127.0.0.1:8502' }]);
+    });
   });
 }
 

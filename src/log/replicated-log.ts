@@ -28,6 +28,12 @@ export interface LogHealth {
 
 export type ResetListener = (recovery: LogRecovery, reason: string) => void;
 
+/** A live node of the cluster: its name and the HTTP address clients reach it at ("host:port"). */
+export interface LogMember {
+  readonly name: string;
+  readonly address: string;
+}
+
 /**
  * The replicated log port: one totally ordered, durable sequence of entries. The file log
  * (embedded, one node) and the Redis log (any number of nodes) both pass the same contract suite.
@@ -53,6 +59,9 @@ export type ResetListener = (recovery: LogRecovery, reason: string) => void;
  * - `readIndex()` is the log's current last seq, for linearizable reads: the caller waits until
  *   it has applied that seq, then answers from its state.
  * - `health()` is synchronous and cheap, for status endpoints and X-Consul-LastContact.
+ * - `advertise(member)` makes this node one of `members()` from then on (until `close()`), and
+ *   may be called again when its address changes; `members()` lists the nodes sharing the log
+ *   that are alive now, sorted by name (the embedded log: this node once advertised).
  */
 export abstract class ReplicatedLog {
   abstract open(): Promise<LogRecovery>;
@@ -68,4 +77,8 @@ export abstract class ReplicatedLog {
   /** The log's current last seq (linearizable reads wait until they have applied it). */
   abstract readIndex(): Promise<number>;
   abstract health(): LogHealth;
+  /** Announces this node (name, advertised HTTP address) to the others sharing the log. */
+  abstract advertise(member: LogMember): void;
+  /** The nodes sharing this log that are alive now, sorted by name. */
+  abstract members(): Promise<readonly LogMember[]>;
 }

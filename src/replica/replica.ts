@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Command, CommandResult, LogEntry } from '../core/commands.js';
 import type { ApplyOutcome } from '../core/state-machine.js';
 import { StateMachine } from '../core/state-machine.js';
 import { LogUnavailableError } from '../log/log-unavailable-error.js';
-import type { LogHealth, LogRecovery, ReplicatedLog } from '../log/replicated-log.js';
+import type { LogHealth, LogMember, LogRecovery, ReplicatedLog } from '../log/replicated-log.js';
 
 export interface ReplicaOptions {
   readonly nodeName: string;
@@ -27,7 +27,7 @@ interface PendingProposal {
  * order, and turns a write into `append → wait until applied here → apply's result`. Reads go to
  * `state` directly; callers never mutate it.
  */
-export class Replica {
+export class Replica implements OnApplicationShutdown {
   private readonly logger = new Logger(Replica.name);
   private machine: StateMachine;
   private readonly listeners: AppliedListener[] = [];
@@ -41,6 +41,7 @@ export class Replica {
    */
   private readonly proposer: string;
   private nextProposal = 1;
+  private advertised?: string;
   private snapshotSeq = 0;
   private snapshotting = false;
   /** Wall-clock ms before which no new snapshot starts (see maybeSnapshot). */
@@ -70,6 +71,14 @@ export class Replica {
     await this.log.close();
   }
 
+  /**
+   * Nest calls this after the HTTP server closed (app.close(), SIGTERM): the log is released
+   * last, so writes already accepted finish, and peers stop listing this node at once.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
   get state(): StateMachine {
     return this.machine;
   }
@@ -77,6 +86,27 @@ export class Replica {
   /** Whether the log is reachable and how long since this node last heard from it. */
   health(): LogHealth {
     return this.log.health();
+  }
+
+  /** The log's current last seq (what a `?consistent` read would wait for). */
+  logIndex(): Promise<number> {
+    return this.log.readIndex();
+  }
+
+  /** Announces this node at its HTTP address (once it listens) to the nodes sharing the log. */
+  advertise(address: string): void {
+    this.advertised = address;
+    this.log.advertise({ name: this.options.nodeName, address });
+  }
+
+  /** The address given to advertise(), if any yet. */
+  get address(): string | undefined {
+    return this.advertised;
+  }
+
+  /** The live nodes sharing the log, this one included once advertised. */
+  members(): Promise<readonly LogMember[]> {
+    return this.log.members();
   }
 
   onApplied(listener: AppliedListener): void {

@@ -73,4 +73,16 @@ describe(blockingQuery.name, () => {
     expect((await pending).index).toBe(3);
     expect(hub.size).toBe(0);
   });
+
+  it('answers at once, unchanged, when the hub closes for shutdown, and no longer waits after', async () => {
+    const hub = new WatchHub();
+    const query = (): Promise<{ index: number }> =>
+      blockingQuery(hub, { minIndex: 3, waitMs: 60_000, target: { key: 'a', recurse: false }, run: () => ({ index: 3 }), signal: never });
+    const pending = query();
+    expect(hub.size).toBe(1);
+    hub.close();
+    expect((await pending).index).toBe(3);
+    expect((await query()).index).toBe(3);
+    expect(hub.size).toBe(0);
+  });
 });

@@ -33,6 +33,7 @@ export function blockingTimeoutMs(waitMs: number | undefined, random: () => numb
  *   returns when the index moved past minIndex, or at the deadline with whatever run() gives
  *   (the same index: a timeout is not an error), or when the signal aborts.
  * - Spurious wake-ups are fine: the index is always recomputed.
+ * - Once the hub is closed (shutdown) it returns at once with whatever run() gives.
  */
 export async function blockingQuery<T>(hub: WatchHub, options: BlockingQueryOptions<T>): Promise<T & { readonly index: number }> {
   let answer = options.run();
@@ -41,14 +42,14 @@ export async function blockingQuery<T>(hub: WatchHub, options: BlockingQueryOpti
   while (answer.index <= options.minIndex) {
     const woken = await waitForChange(hub, options.target, deadline - Date.now(), options.signal);
     answer = options.run();
-    if (!woken) break;
+    if (!woken || hub.isClosed) break;
   }
   return answer;
 }
 
 /** Resolves true on a change to the target, false on timeout or abort; always unregisters. */
 function waitForChange(hub: WatchHub, target: WatchTarget, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-  if (timeoutMs <= 0 || signal.aborted) return Promise.resolve(false);
+  if (timeoutMs <= 0 || signal.aborted || hub.isClosed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const finish = (woken: boolean): void => {
       clearTimeout(timer);

@@ -1,3 +1,4 @@
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import type { ChangeEvent } from '../core/entry.js';
 
 /** What a waiter watches: one exact key, or every key starting with a prefix. */
@@ -14,10 +15,31 @@ export type WakeListener = () => void;
  * lookup, so an event costs O(key length) however many waiters exist. A waiter is woken at most
  * once per entry and must re-register to wait again (that keeps the sets small and removal O(1)).
  */
-export class WatchHub {
+export class WatchHub implements BeforeApplicationShutdown {
   private readonly exact = new Map<string, Set<WakeListener>>();
   private readonly prefixes = new Map<string, Set<WakeListener>>();
   private waiting = 0;
+  private closed = false;
+
+  /** Once closed, blocking queries answer at once with what they have (see close()). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * The server is shutting down: every blocking query answers now, as at its timeout, and new
+   * ones do not wait. Otherwise a single long-poll (up to ~10 min) would hold the HTTP server
+   * open, and with it the log: the node could not leave the cluster cleanly.
+   */
+  close(): void {
+    this.closed = true;
+    this.wakeAll();
+  }
+
+  /** Nest calls this before closing the HTTP server, which waits for requests in flight. */
+  beforeApplicationShutdown(): void {
+    this.close();
+  }
 
   /** Registers a one-shot listener; returns the function that unregisters it. */
   register(target: WatchTarget, listener: WakeListener): () => void {

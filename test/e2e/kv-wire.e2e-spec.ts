@@ -310,11 +310,14 @@ describe('KV wire compatibility', () => {
   it('30. status and agent endpoints answer in the shapes clients probe', async () => {
     const leader = await call('/v1/status/leader');
     expect(leader.headers['content-type']).toMatch(/^application\/json/);
-    expect(JSON.parse(leader.text)).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(JSON.parse((await call('/v1/status/peers')).text)).toHaveLength(1);
-    const self = JSON.parse((await call('/v1/agent/self')).text) as { Config: Record<string, unknown>; Member: object };
+    // The address this node really listens on (PORT=0 here), the one peers would be given.
+    expect(JSON.parse(leader.text)).toBe(`127.0.0.1:${new URL(server.url).port}`);
+    expect(JSON.parse((await call('/v1/status/peers')).text)).toEqual([JSON.parse(leader.text)]);
+    const self = JSON.parse((await call('/v1/agent/self')).text) as { Config: Record<string, unknown>; Member: object; Switchboard: object };
     expect(self.Config).toMatchObject({ Datacenter: 'dc1', NodeName: 'test-node', Version: '1.17.0' });
     expect(self.Member).toBeDefined();
+    expect(self.Switchboard).toMatchObject({ NodeName: 'test-node', Transport: 'file', KnownLeader: true, Members: ['test-node'], Lag: 0 });
+    expect(self.Switchboard).toMatchObject({ StateDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
   it('31. keys that end in / are legal folder keys', async () => {
