@@ -5,6 +5,10 @@ import type { LogEntry } from '../core/commands.js';
 import type { RedisLogLogger } from './redis-connection.js';
 import { RedisLog, type RedisLogOptions } from './redis-log.js';
 import type { LogHarness } from './replicated-log.contract.js';
+
+import { within } from './replicated-log.contract.js';
+
+export { listen, within } from './replicated-log.contract.js';
 import type { LogRecovery, Proposal, ReplicatedLog } from './replicated-log.js';
 
 /** Test helpers for RedisLog specs: logs on a private test Redis, recorded log lines, waiting on listeners. */
@@ -72,35 +76,12 @@ export function redisLogHarness(server: () => Pick<RedisServer, 'url'>): () => P
   };
 }
 
-/** Records what the listener gets; `reach(n)` resolves once n entries arrived, or rejects after timeoutMs. */
-export function listen(log: ReplicatedLog): { entries: LogEntry[]; reach(count: number, timeoutMs?: number): Promise<void> } {
-  const entries: LogEntry[] = [];
-  const waiters: { count: number; resolve(): void }[] = [];
-  log.onEntries((batch) => {
-    entries.push(...batch);
-    for (const waiter of waiters.filter((w) => entries.length >= w.count)) waiter.resolve();
-  });
-  return {
-    entries,
-    reach: (count, timeoutMs = 10_000) =>
-      entries.length >= count
-        ? Promise.resolve()
-        : within(new Promise<void>((resolve) => waiters.push({ count, resolve })), timeoutMs, `${count} entries (have ${entries.length})`),
-  };
-}
 
 /** Resolves with the first reset the log reports. */
 export function nextReset(log: ReplicatedLog, timeoutMs = 10_000): Promise<{ recovery: LogRecovery; reason: string }> {
   return within(new Promise((resolve) => log.onReset((recovery, reason) => resolve({ recovery, reason }))), timeoutMs, 'a reset');
 }
 
-export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export function put(i: number, node = 'node-a'): Proposal {
   return { node, proposal: i, command: { type: 'kv.set', key: `k/${i}`, value: Buffer.from(`v${i}`), flags: 0n } };

@@ -164,8 +164,8 @@ async function appendInOrder(log: ReplicatedLog, count: number): Promise<LogEntr
   return acked;
 }
 
-/** Records what the listener gets; `reach(n)` resolves once n entries have arrived. */
-function listen(log: ReplicatedLog): { entries: LogEntry[]; reach(count: number): Promise<void> } {
+/** Records what the listener gets; `reach(n)` resolves once n entries arrived, or rejects after timeoutMs. */
+export function listen(log: ReplicatedLog): { entries: LogEntry[]; reach(count: number, timeoutMs?: number): Promise<void> } {
   const entries: LogEntry[] = [];
   const waiters: { count: number; resolve(): void }[] = [];
   log.onEntries((batch) => {
@@ -174,9 +174,19 @@ function listen(log: ReplicatedLog): { entries: LogEntry[]; reach(count: number)
   });
   return {
     entries,
-    reach: (count) =>
-      entries.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
+    reach: (count, timeoutMs = 10_000) =>
+      entries.length >= count
+        ? Promise.resolve()
+        : within(new Promise<void>((resolve) => waiters.push({ count, resolve })), timeoutMs, `${count} entries (have ${entries.length})`),
   };
+}
+
+export function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function range(count: number): number[] {
