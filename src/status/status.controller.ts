@@ -1,4 +1,4 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Query } from '@nestjs/common';
 import { StatusService } from './status.service.js';
 
 /** `/v1/status/*` and `/v1/agent/self`; the answers are StatusService's. */
@@ -18,8 +18,9 @@ export class StatusController {
     return this.status.peers();
   }
 
+  /** `?digest` (presence flag) adds the state digest, which costs a full encoding of the state. */
   @Get('agent/self')
-  self(): Promise<Record<string, unknown>> {
-    return this.status.self();
+  self(@Query('digest') digest?: string): Promise<Record<string, unknown>> {
+    return this.status.self(digest !== undefined);
   }
 }

@@ -97,7 +97,7 @@ export class Cluster {
   }
 
   async status(name: string): Promise<NodeStatus> {
-    const response = await fetch(`${this.url(name)}/v1/agent/self`);
+    const response = await fetch(`${this.url(name)}/v1/agent/self?digest`);
     if (!response.ok) throw new Error(`agent/self on ${name}: ${response.status} ${await response.text()}`);
     return ((await response.json()) as { Switchboard: NodeStatus }).Switchboard;
   }
