@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: for each target (Switchboard, etcd, bare Nest) start it, seed it, run every
+ * `npm run bench`: for each target (Switchboard embedded, Switchboard on its own Redis with AOF
+ * everysec / always / two nodes, etcd, bare Nest) start it, seed it, run every
  * selected workload at every concurrency, stop it; then write bench/RESULTS.md.
  *
  * Env: BENCH_SECONDS (10), BENCH_WARMUP (2), BENCH_CONCURRENCY (1,16,64),
- * BENCH_ONLY=get,recurse,put,cas, BENCH_TARGETS=switchboard,etcd,bare-nest, BENCH_OUT,
+ * BENCH_ONLY=get,recurse,put,cas, BENCH_TARGETS=switchboard,switchboard-redis-everysec,switchboard-redis-always,
+ * switchboard-redis-2nodes,etcd,bare-nest, BENCH_OUT,
  * BENCH_ETCD_BIN, BENCH_ETCD_SERIALIZABLE=1, BENCH_STRICT=1. See bench/README.md.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { summarize } from './lib/stats.js';
 import { bareNest } from './targets/bare-nest.js';
 import { etcd } from './targets/etcd.js';
 import { switchboard } from './targets/switchboard.js';
+import { REDIS_VERSION, switchboardRedis2Nodes, switchboardRedisAlways, switchboardRedisEverysec } from './targets/switchboard-redis.js';
 import type { RunningTarget, Target } from './targets/target.js';
 import { probe, seed } from './workloads/seed.js';
 import { WORKLOADS, type WorkloadId } from './workloads/workload.js';
@@ -53,7 +56,9 @@ function runLabels(target: Target, workloads: WorkloadId[], config: BenchConfig)
 
 async function runOne(target: Target, running: RunningTarget, workload: WorkloadId, concurrency: number, config: BenchConfig): Promise<RunRecord> {
   const w = WORKLOADS[workload];
-  const pid = running.child.pid;
+  // A target served by several processes (nodes, its Redis) is measured as their sum.
+  const pids = [running.child, ...(running.extraChildren ?? [])].map((c) => c.pid);
+  const serverCpu = (): number => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const client = running.client(concurrency);
   try {
     await w.prepare?.(client);
@@ -66,7 +71,7 @@ async function runOne(target: Target, running: RunningTarget, workload: Workload
       durationMs: config.seconds * 1000,
       op: w.op(client),
       onMeasureStart: () => {
-        cpuStart = cpuSeconds(pid);
+        cpuStart = serverCpu();
         machineStart = machineCpu();
         windowStart = performance.now();
       },
@@ -74,9 +79,9 @@ async function runOne(target: Target, running: RunningTarget, workload: Workload
     const windowSeconds = (performance.now() - windowStart) / 1000;
     const machineEnd = machineCpu();
     const percent = (seconds: number): number => (seconds / windowSeconds) * 100;
-    const serverCpuPercent = percent(cpuSeconds(pid) - cpuStart);
+    const serverCpuPercent = percent(serverCpu() - cpuStart);
     const allProcessesPercent = percent(machineEnd.processes - (machineStart?.processes ?? Number.NaN));
-    const serverRssBytes = rssBytes(pid);
+    const serverRssBytes = pids.reduce((sum, pid) => sum + rssBytes(pid), 0);
     const verification = w.verify && !result.aborted ? await w.verify(client, result) : undefined;
     const lat = summarize(result.latenciesMs);
     return {
@@ -160,7 +165,8 @@ async function benchTarget(target: Target, config: BenchConfig, progress: Progre
     return { ...outcome, state: 'failed', notes: [`failed to start: ${message(err).split('\n')[0]}`] };
   }
   try {
-    console.log(`${target.label}: pid ${running.child.pid}`);
+    const extra = (running.extraChildren ?? []).map((c) => `${c.name} pid ${c.pid}`);
+    console.log(`${target.label}: pid ${running.child.pid}${extra.length > 0 ? ` (+ ${extra.join(', ')})` : ''}`);
     if (target.writable) {
       const t0 = performance.now();
       await seed(running.client);
@@ -182,9 +188,10 @@ async function benchTarget(target: Target, config: BenchConfig, progress: Progre
 
     for (const [i, w] of workloads.entries()) {
       for (const [j, c] of config.concurrency.entries()) {
-        if (running.child.exitedAlready()) {
+        const dead = [running.child, ...(running.extraChildren ?? [])].find((c) => c.exitedAlready());
+        if (dead) {
           const rest = runLabels(target, workloads.slice(i), config).slice(j * config.repeat);
-          const note = `server ${await running.child.exited} during the runs\n${logTail(running.child)}`;
+          const note = `${dead.name} ${await dead.exited} during the runs\n${logTail(dead)}`;
           console.log(`${target.label}: ${note}`);
           outcome.notes.push(note.split('\n')[0] ?? note);
           progress.skip(rest, `${target.id} died`);
@@ -218,7 +225,9 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const machine = machineInfo();
   const etcdTarget = etcd({ bin: config.etcdBin, serializable: config.etcdSerializable });
-  const targets: Target[] = [switchboard, etcdTarget, bareNest].filter((t) => config.targets.includes(t.id));
+  const targets: Target[] = [switchboard, switchboardRedisEverysec, switchboardRedisAlways, switchboardRedis2Nodes, etcdTarget, bareNest].filter((t) =>
+    config.targets.includes(t.id),
+  );
   const total = targets.reduce((n, t) => n + plannedWorkloads(t, config).length * config.concurrency.length * config.repeat, 0);
 
   console.log(`Switchboard bench — ${machine.cpuModel}, ${machine.cores} cores (shared with the load generator), ${(machine.ramBytes / 2 ** 30).toFixed(1)} GiB, Node ${machine.node}`);
@@ -238,6 +247,7 @@ async function main(): Promise<number> {
     config,
     machine,
     etcdVersion: etcdTarget.version,
+    redisVersion: REDIS_VERSION,
     startedAt,
     finishedAt: new Date(),
     records,

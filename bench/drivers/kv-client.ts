@@ -26,6 +26,12 @@ export interface KvClient {
   readValue(key: string): Promise<Buffer | undefined>;
   /** How many keys a prefix read returns. */
   countPrefix(prefix: string): Promise<number>;
+  /**
+   * The client worker `worker` of a closed loop should use. Only multi-node targets have one: it
+   * pins each worker to one node (worker i → node i mod n), so the load is split across nodes and
+   * a CAS reads and writes through the same node. Absent: every worker uses this client.
+   */
+  forWorker?(worker: number): KvClient;
   close(): Promise<void>;
 }
 

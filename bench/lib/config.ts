@@ -4,7 +4,14 @@
  */
 import { WORKLOAD_IDS, type WorkloadId } from '../workloads/workload.js';
 
-export const TARGET_IDS = ['switchboard', 'etcd', 'bare-nest'] as const;
+export const TARGET_IDS = [
+  'switchboard',
+  'switchboard-redis-everysec',
+  'switchboard-redis-always',
+  'switchboard-redis-2nodes',
+  'etcd',
+  'bare-nest',
+] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 export interface BenchConfig {

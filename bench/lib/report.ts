@@ -26,6 +26,8 @@ export interface GoalResult {
 
 interface RatioGoal {
   goal: string;
+  /** The Switchboard target the goal is about. */
+  subject: TargetId;
   workload: WorkloadId;
   concurrency: number;
   vs: TargetId;
@@ -35,14 +37,45 @@ interface RatioGoal {
 }
 
 const RATIO_GOALS: RatioGoal[] = [
-  { goal: 'single-key GET, c=64 vs etcd range', workload: 'get', concurrency: 64, vs: 'etcd', min: 3, wording: '≥ 3×' },
-  { goal: 'single-key GET, c=64 vs bare Nest', workload: 'get', concurrency: 64, vs: 'bare-nest', min: 0.75, wording: '≥ 75%' },
-  { goal: 'recurse GET 100 keys, c=64 vs etcd range', workload: 'recurse', concurrency: 64, vs: 'etcd', min: 4, wording: '≥ 4×' },
-  { goal: 'PUT 256 B, c=64 vs etcd put', workload: 'put', concurrency: 64, vs: 'etcd', min: 2, wording: '≥ 2×' },
-  { goal: 'CAS successes/s, 16 clients vs etcd txn', workload: 'cas', concurrency: 16, vs: 'etcd', min: 2, wording: '≥ 2×' },
+  { goal: 'single-key GET, c=64 vs etcd range', subject: 'switchboard', workload: 'get', concurrency: 64, vs: 'etcd', min: 3, wording: '≥ 3×' },
+  { goal: 'single-key GET, c=64 vs bare Nest', subject: 'switchboard', workload: 'get', concurrency: 64, vs: 'bare-nest', min: 0.75, wording: '≥ 75%' },
+  { goal: 'recurse GET 100 keys, c=64 vs etcd range', subject: 'switchboard', workload: 'recurse', concurrency: 64, vs: 'etcd', min: 4, wording: '≥ 4×' },
+  { goal: 'PUT 256 B, c=64 vs etcd put', subject: 'switchboard', workload: 'put', concurrency: 64, vs: 'etcd', min: 2, wording: '≥ 2×' },
+  { goal: 'CAS successes/s, 16 clients vs etcd txn', subject: 'switchboard', workload: 'cas', concurrency: 16, vs: 'etcd', min: 2, wording: '≥ 2×' },
+  // Redis mode (the bench's own redis-server, AOF everysec, one node)
+  {
+    goal: 'Redis mode (AOF everysec): single-key GET, c=64 vs embedded GET',
+    subject: 'switchboard-redis-everysec',
+    workload: 'get',
+    concurrency: 64,
+    vs: 'switchboard',
+    min: 0.9,
+    wording: '≥ 90%',
+  },
+  { goal: 'Redis mode (AOF everysec): PUT 256 B, c=64 vs etcd put', subject: 'switchboard-redis-everysec', workload: 'put', concurrency: 64, vs: 'etcd', min: 2, wording: '≥ 2×' },
+  {
+    goal: 'Redis mode (AOF everysec): CAS successes/s, 16 clients vs etcd txn',
+    subject: 'switchboard-redis-everysec',
+    workload: 'cas',
+    concurrency: 16,
+    vs: 'etcd',
+    min: 2,
+    wording: '≥ 2×',
+  },
 ];
 
-const TARGET_NAMES: Record<TargetId, string> = { switchboard: 'Switchboard', etcd: 'etcd', 'bare-nest': 'bare Nest' };
+/** Every Switchboard target: embedded first, then the Redis modes. */
+const SWITCHBOARD_TARGETS: TargetId[] = ['switchboard', 'switchboard-redis-everysec', 'switchboard-redis-always', 'switchboard-redis-2nodes'];
+const REDIS_TARGETS: TargetId[] = SWITCHBOARD_TARGETS.slice(1);
+
+const TARGET_NAMES: Record<TargetId, string> = {
+  switchboard: 'Switchboard',
+  'switchboard-redis-everysec': 'Switchboard Redis everysec',
+  'switchboard-redis-always': 'Switchboard Redis always',
+  'switchboard-redis-2nodes': 'Switchboard Redis 2 nodes',
+  etcd: 'etcd',
+  'bare-nest': 'bare Nest',
+};
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 export const fmtOps = (n: number): string => (Number.isFinite(n) ? int.format(n) : '—');
@@ -62,28 +95,29 @@ function usable(r: RunRecord | undefined): r is RunRecord {
 
 export function evaluateGoals(records: RunRecord[]): GoalResult[] {
   const results: GoalResult[] = RATIO_GOALS.map((g) => {
-    const sb = find(records, 'switchboard', g.workload, g.concurrency);
+    const sb = find(records, g.subject, g.workload, g.concurrency);
     const ref = find(records, g.vs, g.workload, g.concurrency);
     const base = { goal: g.goal, switchboard: sb ? `${fmtOps(sb.opsPerSec)}/s` : '—', reference: ref ? `${fmtOps(ref.opsPerSec)}/s` : '—' };
     if (!sb || !ref) {
-      const missing = [!sb && 'Switchboard', !ref && TARGET_NAMES[g.vs]].filter(Boolean).join(' and ');
+      const missing = [!sb && TARGET_NAMES[g.subject], !ref && TARGET_NAMES[g.vs]].filter(Boolean).join(' and ');
       return { ...base, ratio: '—', verdict: 'NOT MEASURED', note: `${g.wording}; no ${missing} run at c=${g.concurrency}` };
     }
     const ratio = sb.opsPerSec / ref.opsPerSec;
-    const problems = [!usable(sb) && 'Switchboard run had errors', !usable(ref) && `${TARGET_NAMES[g.vs]} run had errors`].filter(Boolean);
+    const problems = [!usable(sb) && `${TARGET_NAMES[g.subject]} run had errors`, !usable(ref) && `${TARGET_NAMES[g.vs]} run had errors`].filter(Boolean);
     const verdict: Verdict = problems.length > 0 || !(ratio >= g.min) ? 'FAIL' : 'PASS';
     return { ...base, ratio: fmtRatio(ratio), verdict, note: [g.wording, ...problems].join('; ') };
   });
 
-  const casRuns = records.filter((r) => r.target === 'switchboard' && r.workload === 'cas');
+  const casRuns = records.filter((r) => SWITCHBOARD_TARGETS.includes(r.target) && r.workload === 'cas');
   const bad = casRuns.filter((r) => !r.verification?.ok);
+  const runName = (r: RunRecord): string => `${r.target === 'switchboard' ? '' : `${TARGET_NAMES[r.target]} `}c=${r.concurrency}`;
   results.push({
-    goal: 'CAS: zero lost updates (every Switchboard CAS run)',
-    switchboard: casRuns.length ? casRuns.map((r) => `c=${r.concurrency}: ${r.verification?.lostUpdates ?? '?'}`).join(', ') : '—',
+    goal: 'CAS: zero lost updates (every Switchboard CAS run, embedded and Redis)',
+    switchboard: casRuns.length ? casRuns.map((r) => `${runName(r)}: ${r.verification?.lostUpdates ?? '?'}`).join(', ') : '—',
     reference: '—',
     ratio: '—',
     verdict: casRuns.length === 0 ? 'NOT MEASURED' : bad.length === 0 ? 'PASS' : 'FAIL',
-    note: bad.map((r) => `c=${r.concurrency}: ${r.verification?.detail ?? r.aborted ?? 'not verified'}`).join('; ') || 'counter == successful CAS',
+    note: bad.map((r) => `${runName(r)}: ${r.verification?.detail ?? r.aborted ?? 'not verified'}`).join('; ') || 'counter == successful CAS',
   });
   return results;
 }
@@ -92,6 +126,7 @@ export interface ReportInput {
   config: BenchConfig;
   machine: MachineInfo;
   etcdVersion: string | undefined;
+  redisVersion: string | undefined;
   startedAt: Date;
   finishedAt: Date;
   records: RunRecord[];
@@ -141,6 +176,7 @@ export function renderReport(input: ReportInput): string {
       ['OS', machine.os],
       ['Node.js', machine.node],
       ['etcd', input.etcdVersion ?? 'not available'],
+      ['redis-server', input.redisVersion ?? 'not available'],
       ['commit', machine.commit],
     ],
     'll',
@@ -154,6 +190,7 @@ export function renderReport(input: ReportInput): string {
   line('- Every target is its own process on a free loopback port with a fresh temp data dir, started and seeded before its runs and stopped by PID after them. Seed: the single key, the 100-key prefix, the 10,000 PUT keys and the counter.');
   for (const id of config.workloads) line(`- **${WORKLOADS[id].label}**: ${WORKLOAD_TEXT[id]}.`);
   line(`- etcd is a one-member cluster with default durability (WAL fsync per write batch), driven through its JSON gateway (\`/v3/kv/*\`), which costs it a gRPC hop compared with a native client; reads are ${config.etcdSerializable ? 'serializable (BENCH_ETCD_SERIALIZABLE=1)' : "etcd's default, linearizable"}. Switchboard runs embedded (file log, fsync before ack).`);
+  line("- Redis mode: the bench starts its own redis-server (free loopback port, own temp dir, `--save '' --appendonly yes --appendfsync everysec|always`) and Switchboard node(s) with `REDIS_URL` on it; server CPU and RSS are those of the node(s) **plus** redis-server. AOF everysec acknowledges a write before it is fsynced (up to ~1 s of writes can be lost on a machine crash); always fsyncs before the reply. With 2 nodes the workers are pinned to the nodes round robin (worker i → node i mod 2), so at c=1 only one node is loaded.");
   line('- bare Nest is NestJS on Fastify with one GET route answering the single-key body from a constant: the ceiling for a Nest route here.');
   line('- With 2 cores shared, a server that needs more than one core (etcd is multi-threaded) competes with the load generator; compare the CPU columns before reading much into small differences.');
   line();
@@ -191,6 +228,35 @@ export function renderReport(input: ReportInput): string {
     }
   }
   table(['workload', 'c', 'Switchboard ops/s', 'etcd ops/s', 'ops/s ×etcd', 'p99 ×etcd', 'bare Nest ops/s', '% of bare Nest'], ratioRows);
+
+  const redisRan = REDIS_TARGETS.filter((t) => records.some((r) => r.target === t));
+  if (redisRan.length > 0) {
+    line('## Redis mode as a ratio');
+    line();
+    line('ops/s of each Redis-mode target, and that divided by embedded Switchboard (% of embedded) and by etcd (×etcd) at the same workload and concurrency.');
+    line();
+    const rows: string[][] = [];
+    for (const w of config.workloads) {
+      for (const c of config.concurrency) {
+        const emb = find(records, 'switchboard', w, c);
+        const et = find(records, 'etcd', w, c);
+        for (const t of redisRan) {
+          const r = find(records, t, w, c);
+          if (!r) continue;
+          rows.push([
+            WORKLOADS[w].label,
+            String(c),
+            TARGET_NAMES[t],
+            fmtOps(r.opsPerSec),
+            fmtMs(r.p99Ms),
+            emb ? fmtPct((r.opsPerSec / emb.opsPerSec) * 100) : '—',
+            et ? fmtRatio(r.opsPerSec / et.opsPerSec) : '—',
+          ]);
+        }
+      }
+    }
+    table(['workload', 'c', 'target', 'ops/s', 'p99 ms', '% of embedded', 'ops/s ×etcd'], rows, 'lrl');
+  }
 
   line('## All runs');
   line();

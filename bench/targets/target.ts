@@ -7,6 +7,11 @@ import type { WorkloadId } from '../workloads/workload.js';
 export interface RunningTarget {
   /** The server process: its PID is where RSS and CPU are read. */
   child: Child;
+  /**
+   * Further processes serving this target (its own Redis, other nodes): their CPU and RSS are
+   * added to the server's, and the runs stop if one of them dies.
+   */
+  extraChildren?: Child[];
   client: KvClientFactory;
   /** Stops the process by PID and removes its temp dir. */
   stop(): Promise<void>;

@@ -37,16 +37,19 @@ export interface Workload {
   verify?(client: KvClient, result: LoopResult): Promise<Verification>;
 }
 
+/** The client a worker uses: its own node's on a multi-node target, else the one client. */
+const clientOf = (client: KvClient, worker: number): KvClient => client.forWorker?.(worker) ?? client;
+
 const getOne: Workload = {
   id: 'get',
   label: 'get-one',
-  op: (client) => () => client.getOne(ONE_KEY),
+  op: (client) => (worker) => clientOf(client, worker).getOne(ONE_KEY),
 };
 
 const recurse: Workload = {
   id: 'recurse',
   label: 'recurse-100',
-  op: (client) => () => client.getPrefix(RECURSE_PREFIX),
+  op: (client) => (worker) => clientOf(client, worker).getPrefix(RECURSE_PREFIX),
 };
 
 const put: Workload = {
@@ -54,9 +57,9 @@ const put: Workload = {
   label: 'put-256B',
   op: (client) => {
     let n = 0;
-    return () => {
+    return (worker) => {
       const i = n++;
-      return client.put(putKey(i), putValue(i));
+      return clientOf(client, worker).put(putKey(i), putValue(i));
     };
   },
 };
@@ -65,11 +68,12 @@ const casIncrement: Workload = {
   id: 'cas',
   label: 'cas-incr',
   prepare: (client) => client.put(COUNTER_KEY, Buffer.from('0')),
-  op: (client) => async (_worker, stopAt) => {
+  op: (client) => async (worker, stopAt) => {
+    const own = clientOf(client, worker);
     let conflicts = 0;
     for (;;) {
-      const current = await client.readCounter(COUNTER_KEY);
-      if (await client.cas(COUNTER_KEY, current.version, Buffer.from(String(current.value + 1)))) {
+      const current = await own.readCounter(COUNTER_KEY);
+      if (await own.cas(COUNTER_KEY, current.version, Buffer.from(String(current.value + 1)))) {
         return { completed: true, conflicts };
       }
       conflicts++;
