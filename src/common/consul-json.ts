@@ -1,4 +1,4 @@
-import type { ChangeEvent, KvEntry } from '../core/entry.js';
+import type { ChangeEvent, KvEntry, KvVersion } from '../core/entry.js';
 
 /**
  * Consul's JSON for KV entries, written by hand so uint64 Flags go out as exact number tokens
@@ -19,6 +19,11 @@ export function kvEntryJson(entry: KvEntry): string {
 
 export function kvEntriesJson(entries: readonly KvEntry[]): string {
   return `[${entries.map(kvEntryJson).join(',')}]`;
+}
+
+/** One retained version, as /v1/versions lists them. */
+export function kvVersionJson(version: KvVersion): string {
+  return `{"ModifyIndex":${version.modifyIndex},"Value":${valueJson(version.value)},"Flags":${version.flags}}`;
 }
 
 /** One history event: the entry after the change plus the value and index it replaced. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { badRequest, ConsulHttpError } from '../common/consul-error.js';
-import { changeEventJson } from '../common/consul-json.js';
+import { changeEventJson, kvVersionJson } from '../common/consul-json.js';
 import type { ConsulQuery } from '../common/consul-query.js';
 import type { ChangeEvent } from '../core/entry.js';
 import { CompactedError } from '../core/state-machine.js';
@@ -38,9 +38,7 @@ export class HistoryService {
     if (key === '') throw badRequest('Missing key name');
     const versions = this.replica.state.versions(key);
     if (versions.length === 0) throw new ConsulHttpError(404, `no versions of key ${JSON.stringify(key)} are retained`);
-    return `[${versions
-      .map((v) => `{"ModifyIndex":${v.modifyIndex},"Value":${v.value.length === 0 ? 'null' : `"${v.value.toString('base64')}"`},"Flags":${v.flags}}`)
-      .join(',')}]`;
+    return `[${versions.map(kvVersionJson).join(',')}]`;
   }
 
   private readEvents(after: number, key: string, recurse: boolean): ChangeEvent[] {

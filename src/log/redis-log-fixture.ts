@@ -31,7 +31,7 @@ export function recordingLogger(): RecordingRedisLogger {
   };
 }
 
-export function uniquePrefix(): string {
+function uniquePrefix(): string {
   return `t-${randomBytes(5).toString('hex')}`;
 }
 

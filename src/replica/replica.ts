@@ -67,16 +67,12 @@ export class Replica implements OnApplicationShutdown {
     );
   }
 
-  async stop(): Promise<void> {
-    await this.log.close();
-  }
-
   /**
    * Nest calls this after the HTTP server closed (app.close(), SIGTERM): the log is released
    * last, so writes already accepted finish, and peers stop listing this node at once.
    */
   async onApplicationShutdown(): Promise<void> {
-    await this.stop();
+    await this.log.close();
   }
 
   get state(): StateMachine {

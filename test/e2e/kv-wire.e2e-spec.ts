@@ -287,7 +287,7 @@ describe('KV wire compatibility', () => {
     expect(res.text).toBe('Invalid URL path: not a recognized HTTP API endpoint');
   });
 
-  it('28. the blocking wait is clamped to 10 minutes (the waiter is registered, then released on disconnect)', async () => {
+  it('28. a blocking query with wait=20m is accepted (clamped; see blocking-query.spec) and released on disconnect', async () => {
     await put('/v1/kv/a', 'x');
     const i1 = index(await call('/v1/kv/a'));
     const controller = new AbortController();
