@@ -62,7 +62,7 @@ describe('kv.delete with cas', () => {
 
   it('deletes a missing key without cas as a successful no-op', () => {
     const machine = machineAfter(absent);
-    expect(machine.apply(entry(2, del('k')))).toEqual({ result: { ok: true }, events: [] });
+    expect(machine.apply(entry(2, del('k')))).toEqual({ result: { ok: true }, events: [], sessionsChanged: false });
     expect(machine.tableIndex()).toBe(1);
   });
 });

@@ -2,9 +2,12 @@ import type {
   CommandResult,
   KvDeleteCommand,
   KvDeleteTreeCommand,
+  KvLockCommand,
   KvRollbackCommand,
   KvSetCommand,
+  KvUnlockCommand,
 } from './commands.js';
+import { LiveKeys } from './key-access.js';
 import {
   casAllowsDelete,
   casAllowsSet,
@@ -14,6 +17,8 @@ import {
   type KvStore,
   type WriteBatch,
 } from './kv-writes.js';
+import { lockContext, lockKey, unlockKey } from './locks.js';
+import type { Store } from './store.js';
 
 /**
  * One function per KV command: check the command's condition against the current state, then
@@ -54,4 +59,19 @@ export function applyKvRollback(store: KvStore, batch: WriteBatch, command: KvRo
   if (command.cas !== undefined && !casAllowsSet(store.tree.get(command.key), command.cas)) return REFUSED;
   setValue(store, batch, command.key, version.value, version.flags);
   return OK;
+}
+
+/**
+ * `?acquire=`: lock-delay and a held lock are a plain `false`; a session that does not exist is
+ * reported apart, because Consul answers it with a 500 clients match on (API.md §5.3.3).
+ */
+export function applyKvLock(store: Store, batch: WriteBatch, command: KvLockCommand): CommandResult {
+  const context = lockContext(store, batch.seq, batch.time);
+  const refusal = lockKey(new LiveKeys(store, batch), context, command.key, command.value, command.flags, command.session);
+  if (refusal === 'invalid-session' || refusal === 'missing-session') return { ok: false, invalidSession: command.session };
+  return refusal === undefined ? OK : REFUSED;
+}
+
+export function applyKvUnlock(store: Store, batch: WriteBatch, command: KvUnlockCommand): CommandResult {
+  return unlockKey(new LiveKeys(store, batch), batch.seq, command.key, command.value, command.flags, command.session) ? OK : REFUSED;
 }

@@ -77,13 +77,15 @@ export function writeEntry(store: KvStore, batch: WriteBatch, next: KvEntry): vo
  * monotonic fencing token. Identical value and flags change nothing (Consul's no-op rule).
  */
 export function setValue(store: KvStore, batch: WriteBatch, key: string, value: Buffer, flags: bigint): void {
-  const prev = store.tree.get(key);
-  if (prev === undefined) {
-    writeEntry(store, batch, kvEntry(key, value, flags, batch.seq, batch.seq, 0));
-    return;
-  }
-  if (prev.flags === flags && prev.value.equals(value)) return;
-  writeEntry(store, batch, kvEntry(key, value, flags, prev.createIndex, batch.seq, prev.lockIndex, prev.session));
+  const next = entryAfterSet(store.tree.get(key), key, value, flags, batch.seq);
+  if (next !== undefined) writeEntry(store, batch, next);
+}
+
+/** What a plain set at seq makes of prev; undefined when it would change nothing. */
+export function entryAfterSet(prev: KvEntry | undefined, key: string, value: Buffer, flags: bigint, seq: number): KvEntry | undefined {
+  if (prev === undefined) return kvEntry(key, value, flags, seq, seq, 0);
+  if (prev.flags === flags && prev.value.equals(value)) return undefined;
+  return kvEntry(key, value, flags, prev.createIndex, seq, prev.lockIndex, prev.session);
 }
 
 /** Deletes the key if present. */

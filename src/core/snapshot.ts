@@ -2,7 +2,9 @@ import { decodeJson, JsonEncoder } from './codec.js';
 import type { ChangeEvent, KvEntry, KvVersion } from './entry.js';
 import { EventRing } from './history.js';
 import { KvTree } from './kv-tree.js';
-import { kvEntry, type KvStore } from './kv-writes.js';
+import { kvEntry } from './kv-writes.js';
+import { LockDelays, sessionRecord, SessionTable, type Session } from './sessions.js';
+import type { Store } from './store.js';
 import { Tombstones } from './tombstones.js';
 import { VersionStore } from './versions.js';
 
@@ -22,11 +24,14 @@ import { VersionStore } from './versions.js';
  * reap queue) are not written; restore rebuilds them.
  */
 
-const FORMAT = 1;
+/** 2 added sessions, lock-delays and the last entry's time; a format-1 snapshot has none. */
+const FORMAT = 2;
+const READABLE_FORMATS = new Set([1, FORMAT]);
 
 export interface SnapshotState {
   readonly index: number;
-  readonly store: KvStore;
+  readonly time: number;
+  readonly store: Store;
   readonly ring: EventRing;
 }
 
@@ -51,31 +56,43 @@ function canonicalEvent(e: ChangeEvent): ChangeEvent {
 /** A consistent, immutable view of the state, taken at one index. */
 export interface SnapshotCapture {
   readonly index: number;
+  readonly time: number;
   readonly kvTableIndex: number;
+  readonly sessionTableIndex: number;
   readonly tombstoneTableIndex: number;
   readonly historyFloor: number;
   readonly entries: readonly KvEntry[];
   readonly tombstones: readonly (readonly [string, number])[];
   readonly versions: readonly (readonly [string, readonly KvVersion[]])[];
   readonly history: readonly ChangeEvent[];
+  readonly sessions: readonly Session[];
+  readonly lockDelays: readonly (readonly [string, number])[];
 }
 
-/** What a snapshot's bytes decode to: the capture, under a format number. */
-interface SnapshotDocument extends SnapshotCapture {
+/** What a snapshot's bytes decode to: the capture, under a format number (format 1 lacks the optional parts). */
+interface SnapshotDocument extends Omit<SnapshotCapture, 'time' | 'sessionTableIndex' | 'sessions' | 'lockDelays'> {
   readonly format: number;
+  readonly time?: number;
+  readonly sessionTableIndex?: number;
+  readonly sessions?: readonly Session[];
+  readonly lockDelays?: readonly (readonly [string, number])[];
 }
 
 export function captureSnapshot(state: SnapshotState): SnapshotCapture {
   const { store, ring } = state;
   return {
     index: state.index,
+    time: state.time,
     kvTableIndex: store.tree.tableIndex,
+    sessionTableIndex: store.sessions.tableIndex,
     tombstoneTableIndex: store.tombstones.tableIndex,
     historyFloor: ring.floor,
     entries: [...store.tree.withPrefix('')],
     tombstones: store.tombstones.records(),
     versions: store.versions.lists(),
     history: ring.events(),
+    sessions: store.sessions.all(),
+    lockDelays: store.lockDelays.records(state.time),
   };
 }
 
@@ -88,13 +105,23 @@ const RECORDS_PER_STEP = 2000;
  */
 export function* encodeSnapshotSteps(capture: SnapshotCapture): Generator<void, Buffer, void> {
   const encoder = new JsonEncoder(true);
-  const header = { format: FORMAT, index: capture.index, kvTableIndex: capture.kvTableIndex, tombstoneTableIndex: capture.tombstoneTableIndex, historyFloor: capture.historyFloor };
+  const header = {
+    format: FORMAT,
+    index: capture.index,
+    time: capture.time,
+    kvTableIndex: capture.kvTableIndex,
+    tombstoneTableIndex: capture.tombstoneTableIndex,
+    sessionTableIndex: capture.sessionTableIndex,
+    historyFloor: capture.historyFloor,
+  };
   const parts: string[] = [encoder.json(header).slice(0, -1)];
   const sections: [string, readonly unknown[], (record: never) => unknown][] = [
     ['entries', capture.entries, canonicalEntry],
     ['tombstones', capture.tombstones, (record: readonly [string, number]) => record],
     ['versions', capture.versions, ([key, versions]: readonly [string, readonly KvVersion[]]) => [key, versions.map(canonicalVersion)]],
     ['history', capture.history, canonicalEvent],
+    ['sessions', capture.sessions, sessionRecord],
+    ['lockDelays', capture.lockDelays, (record: readonly [string, number]) => record],
   ];
   for (const [name, records, canonical] of sections) {
     const encoded: string[] = [];
@@ -118,17 +145,19 @@ export function encodeSnapshot(state: SnapshotState): Buffer {
 
 export function decodeSnapshot(data: Buffer, limits: SnapshotLimits): SnapshotState {
   const document = decodeJson<SnapshotDocument>(data);
-  if (document.format !== FORMAT) {
+  if (!READABLE_FORMATS.has(document.format)) {
     throw new Error(`unsupported snapshot format ${String(document.format)} (expected ${FORMAT})`);
   }
-  const store: KvStore = {
+  const store: Store = {
     tree: KvTree.restore(document.entries.map(canonicalEntry), document.kvTableIndex),
     tombstones: Tombstones.restore(document.tombstones, document.tombstoneTableIndex),
     versions: VersionStore.restore(
       limits.versionsPerKey,
       document.versions.map(([key, versions]) => [key, versions.map(canonicalVersion)]),
     ),
+    sessions: SessionTable.restore(document.sessions ?? [], document.sessionTableIndex ?? 0),
+    lockDelays: LockDelays.restore(document.lockDelays ?? []),
   };
   const ring = EventRing.restore(limits.historyLimit, document.historyFloor, document.history.map(canonicalEvent));
-  return { index: document.index, store, ring };
+  return { index: document.index, time: document.time ?? 0, store, ring };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { encodeJson } from './codec.js';
-import type { Command, CommandResult } from './commands.js';
+import type { Command, CommandResult, TxnOp, TxnVerb } from './commands.js';
 import type { KvEntry, KvVersion } from './entry.js';
 import { CompactedError, StateMachine, type ApplyOutcome, type StateMachineOptions } from './state-machine.js';
 import { applyAll, del, delTree, entry, rollback, set } from './testing.js';
@@ -19,7 +19,7 @@ const cas: fc.Arbitrary<number | undefined> = fc.oneof(
   { weight: 1, arbitrary: index },
 );
 
-const command: fc.Arbitrary<Command> = fc.oneof(
+const kvCommand: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 5,
     arbitrary: fc
@@ -41,10 +41,64 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   },
 );
 
-const scenario = fc.record({
-  options: fc.record({ historyLimit: fc.nat({ max: 6 }), versionsPerKey: fc.nat({ max: 3 }) }),
-  log: fc.array(command, { maxLength: 40, size: 'max' }),
+/**
+ * Sessions and locks over three session ids, with expiry windows a few entries long (entries
+ * are 1 s apart), so sessions expire, keys get released or deleted, and lock-delays bite.
+ */
+const SESSION_IDS = ['s1', 's2', 's3'];
+const sessionId = fc.constantFrom(...SESSION_IDS, '');
+const value = fc.constantFrom('', 'x', 'y').map((text) => Buffer.from(text));
+const TXN_VERBS: TxnVerb[] = ['set', 'cas', 'lock', 'unlock', 'get', 'get-or-empty', 'get-tree', 'check-index', 'check-session', 'check-not-exists', 'delete', 'delete-tree', 'delete-cas'];
+const txnOp: fc.Arbitrary<TxnOp> = fc.record({
+  verb: fc.constantFrom(...TXN_VERBS),
+  key: fc.constantFrom(...KEYS),
+  value,
+  flags: fc.constantFrom(0n, 7n),
+  index,
+  session: sessionId,
 });
+
+const sessionCommand: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({
+        id: fc.constantFrom(...SESSION_IDS),
+        expiryMs: fc.constantFrom(0, 2500, 6000),
+        behavior: fc.constantFrom('release' as const, 'delete' as const),
+        lockDelayMs: fc.constantFrom(0, 1500),
+      })
+      .map(({ id, expiryMs, behavior, lockDelayMs }) => ({
+        type: 'session.create' as const,
+        id,
+        name: '',
+        node: 'n',
+        ttl: expiryMs === 0 ? '' : `${expiryMs / 2000}s`,
+        ttlMs: expiryMs / 2,
+        expiryMs,
+        behavior,
+        lockDelayMs,
+        nodeChecks: ['serfHealth'],
+        serviceChecks: null,
+      })),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(...SESSION_IDS).map((id) => ({ type: 'session.renew' as const, id })) },
+  { weight: 1, arbitrary: fc.constantFrom(...SESSION_IDS).map((id) => ({ type: 'session.destroy' as const, id })) },
+  { weight: 1, arbitrary: fc.constantFrom({ type: 'session.expire' as const }, { type: 'session.rearm' as const }) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ type: fc.constantFrom('kv.lock' as const, 'kv.unlock' as const), key: fc.constantFrom(...KEYS), value, flags: fc.constantFrom(0n, 7n), session: sessionId })
+      .map((lock): Command => lock),
+  },
+  { weight: 2, arbitrary: fc.array(txnOp, { minLength: 1, maxLength: 4 }).map((ops): Command => ({ type: 'txn', ops })) },
+);
+
+const anyCommand: fc.Arbitrary<Command> = fc.oneof({ weight: 2, arbitrary: kvCommand }, { weight: 1, arbitrary: sessionCommand });
+
+const limits = fc.record({ historyLimit: fc.nat({ max: 6 }), versionsPerKey: fc.nat({ max: 3 }) });
+const scenario = fc.record({ options: limits, log: fc.array(anyCommand, { maxLength: 40, size: 'max' }) });
+const kvScenario = fc.record({ options: limits, log: fc.array(kvCommand, { maxLength: 40, size: 'max' }) });
 
 function replay(options: StateMachineOptions, log: readonly Command[]): { machine: StateMachine; outcomes: ApplyOutcome[] } {
   const machine = new StateMachine(options);
@@ -131,9 +185,49 @@ describe('state machine properties', () => {
     );
   });
 
-  it('follows a naive reference model of the KV semantics, tombstones and versions', () => {
+  it('a txn that fails changes nothing; one that commits writes everything at its own index', () => {
     fc.assert(
       fc.property(scenario, ({ options, log }) => {
+        const machine = new StateMachine(options);
+        for (const command of log) {
+          const before = machine.list('');
+          const { result, events } = machine.apply(entry(machine.index + 1, command));
+          if (command.type !== 'txn') continue;
+          const changedBySessions = events.some((event) => !command.ops.some((op) => event.key.startsWith(op.key)));
+          if (result.txn?.committed === false && !changedBySessions) {
+            expect(events).toEqual([]);
+            expect(machine.list('')).toEqual(before);
+          }
+          for (const event of events) expect(event.index).toBe(machine.index);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a lock has one holder at a time and LockIndex grows by one per new holder', () => {
+    fc.assert(
+      fc.property(scenario, ({ options, log }) => {
+        const machine = new StateMachine(options);
+        for (const command of log) {
+          const before = new Map(machine.list('').map((kv) => [kv.key, kv]));
+          const { events } = machine.apply(entry(machine.index + 1, command));
+          for (const { key, entry: after, type } of events) {
+            const prev = before.get(key);
+            if (type === 'delete' || after.session === undefined) continue;
+            expect(machine.session(after.session)).toBeDefined();
+            if (prev?.session === after.session) expect(after.lockIndex).toBe(prev.lockIndex);
+            else expect(after.lockIndex).toBe((prev?.lockIndex ?? 0) + 1);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('follows a naive reference model of the KV semantics, tombstones and versions', () => {
+    fc.assert(
+      fc.property(kvScenario, ({ options, log }) => {
         const machine = new StateMachine(options);
         const model = new ReferenceModel(options.versionsPerKey);
         for (const command of log) {
@@ -191,6 +285,8 @@ class ReferenceModel {
       }
       case 'noop':
         return { ok: true };
+      default:
+        throw new Error(`the reference model covers KV commands only, not ${command.type}`);
     }
   }
 

@@ -1,12 +1,16 @@
 import { applyCommand } from './command-dispatch.js';
-import type { CommandResult, LogEntry } from './commands.js';
+import type { CommandResult, LogEntry, TxnOp } from './commands.js';
 import type { ChangeEvent, KvEntry, KvVersion } from './entry.js';
 import { EventRing } from './history.js';
 import { listKeys } from './key-listing.js';
 import { KvTree } from './kv-tree.js';
-import type { KvStore, WriteBatch } from './kv-writes.js';
+import type { WriteBatch } from './kv-writes.js';
+import { expireOverdueSessions } from './session-commands.js';
+import { LockDelays, SessionTable, type Session } from './sessions.js';
 import { captureSnapshot, decodeSnapshot, encodeSnapshot, encodeSnapshotSteps } from './snapshot.js';
+import type { Store } from './store.js';
 import { Tombstones } from './tombstones.js';
+import { trialTxn, type TxnRun } from './txn.js';
 import { VersionStore } from './versions.js';
 
 export { CompactedError } from './history.js';
@@ -22,11 +26,14 @@ export interface ApplyOutcome {
   readonly result: CommandResult;
   /** In key order within the entry; all carry the entry's seq. Empty for no-ops and failed CAS. */
   readonly events: readonly ChangeEvent[];
+  /** The entry created or removed a session (what blocking session reads wait for). */
+  readonly sessionsChanged: boolean;
 }
 
 /**
- * The whole replicated state: KV tree, tombstones, history ring, per-key versions.
- * Deterministic: apply() depends only on the state and the entry (its seq, time, command).
+ * The whole replicated state: KV tree, tombstones, history ring, per-key versions, sessions
+ * and lock-delay windows. Deterministic: apply() depends only on the state and the entry (its
+ * seq, time, command).
  *
  * Invariants:
  * - `index` is the seq of the last applied entry; entries are applied densely, each exactly
@@ -36,12 +43,16 @@ export interface ApplyOutcome {
  * - Compaction is driven by the history floor alone: when the ring drops events up to F, the
  *   tombstones with index ≤ F and the versions of their (deleted) keys go too. Nothing below
  *   the floor can be asked for exactly any more, so nothing there needs them.
+ * - Before its own command, every entry (except a re-arm) invalidates the sessions whose
+ *   deadline its time has passed, so expiry needs no clock here and happens at the same entry on
+ *   every replica, however many nodes proposed it.
  * - serialize() is a function of the logical state: restore(serialize()) then applying the rest
  *   of the log gives the same bytes and results as replaying the whole log.
  */
 export class StateMachine {
   private applied = 0;
-  private store: KvStore;
+  private lastTime = 0;
+  private store: Store;
   private ring: EventRing;
 
   constructor(readonly options: StateMachineOptions) {
@@ -51,6 +62,8 @@ export class StateMachine {
       tree: new KvTree(),
       tombstones: new Tombstones(),
       versions: new VersionStore(options.versionsPerKey),
+      sessions: new SessionTable(),
+      lockDelays: new LockDelays(),
     };
     this.ring = new EventRing(options.historyLimit);
   }
@@ -60,6 +73,7 @@ export class StateMachine {
     const machine = new StateMachine(options);
     const state = decodeSnapshot(data, options);
     machine.applied = state.index;
+    machine.lastTime = state.time;
     machine.store = state.store;
     machine.ring = state.ring;
     // A no-op with the same options; with a smaller historyLimit the ring was trimmed above.
@@ -72,16 +86,23 @@ export class StateMachine {
     return this.applied;
   }
 
+  /** Log time (ms) of the last applied entry, 0 when empty. */
+  get time(): number {
+    return this.lastTime;
+  }
+
   /** Applies the next entry; entry.seq must be index + 1 (throws otherwise). */
   apply(entry: LogEntry): ApplyOutcome {
     if (entry.seq !== this.applied + 1) {
       throw new Error(`entry seq ${entry.seq} does not follow applied index ${this.applied}`);
     }
     const batch: WriteBatch = { seq: entry.seq, time: entry.time, events: [] };
+    if (entry.command.type !== 'session.rearm') expireOverdueSessions(this.store, batch);
     const result = applyCommand(this.store, batch, entry.command);
     this.applied = entry.seq;
+    this.lastTime = entry.time;
     if (this.ring.append(entry.seq, batch.events)) this.compact();
-    return { result, events: batch.events };
+    return { result, events: batch.events, sessionsChanged: this.store.sessions.tableIndex === entry.seq };
   }
 
   get(key: string): KvEntry | undefined {
@@ -149,8 +170,44 @@ export class StateMachine {
     return [...this.store.versions.list(key)];
   }
 
+  session(id: string): Session | undefined {
+    return this.store.sessions.get(id);
+  }
+
+  /** Every session, ordered by id. */
+  sessions(): Session[] {
+    return this.store.sessions.all();
+  }
+
+  /** seq of the last entry that created or removed a session (renewals do not count). */
+  sessionsIndex(): number {
+    return this.store.sessions.tableIndex;
+  }
+
+  /** Earliest session deadline in log time, undefined when no session has a TTL. */
+  nextSessionDeadline(): number | undefined {
+    return this.store.sessions.nextDeadline();
+  }
+
+  /** Shortest TTL of any session, undefined when none has one (decides a re-arm at boot). */
+  shortestSessionTtlMs(): number | undefined {
+    let shortest: number | undefined;
+    for (const session of this.store.sessions.all()) {
+      if (session.ttlMs > 0 && (shortest === undefined || session.ttlMs < shortest)) shortest = session.ttlMs;
+    }
+    return shortest;
+  }
+
+  /**
+   * Runs a txn against the current state without changing anything (see trialTxn): the answer
+   * to a read-only txn, or a write txn's failures that are certain before it is appended.
+   */
+  trialTxn(ops: readonly TxnOp[]): TxnRun {
+    return trialTxn(this.store, this.applied + 1, this.lastTime, ops);
+  }
+
   serialize(): Buffer {
-    return encodeSnapshot({ index: this.applied, store: this.store, ring: this.ring });
+    return encodeSnapshot(this.snapshotState());
   }
 
   /**
@@ -159,7 +216,11 @@ export class StateMachine {
    * many entries are applied while it runs.
    */
   serializeSteps(): Generator<void, Buffer, void> {
-    return encodeSnapshotSteps(captureSnapshot({ index: this.applied, store: this.store, ring: this.ring }));
+    return encodeSnapshotSteps(captureSnapshot(this.snapshotState()));
+  }
+
+  private snapshotState(): { index: number; time: number; store: Store; ring: EventRing } {
+    return { index: this.applied, time: this.lastTime, store: this.store, ring: this.ring };
   }
 
   private compact(): void {

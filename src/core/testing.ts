@@ -1,4 +1,16 @@
-import type { Command, KvDeleteCommand, KvRollbackCommand, KvSetCommand, LogEntry } from './commands.js';
+import type {
+  Command,
+  KvDeleteCommand,
+  KvLockCommand,
+  KvRollbackCommand,
+  KvSetCommand,
+  KvUnlockCommand,
+  LogEntry,
+  SessionCreateCommand,
+  TxnCommand,
+  TxnOp,
+  TxnVerb,
+} from './commands.js';
 
 /**
  * Builders for tests that drive the state machine with explicit entries, Consul kvs_test style:
@@ -33,4 +45,47 @@ export function applyAll<Outcome>(
   commands: readonly Command[],
 ): Outcome[] {
   return commands.map((command) => machine.apply(entry(machine.index + 1, command)));
+}
+
+export function createSession(
+  id: string,
+  options: { expiryMs?: number; behavior?: 'release' | 'delete'; lockDelayMs?: number } = {},
+): SessionCreateCommand {
+  const expiryMs = options.expiryMs ?? 0;
+  return {
+    type: 'session.create',
+    id,
+    name: '',
+    node: 'node-1',
+    ttl: expiryMs === 0 ? '' : `${expiryMs / 1000}s`,
+    ttlMs: expiryMs,
+    expiryMs,
+    behavior: options.behavior ?? 'release',
+    lockDelayMs: options.lockDelayMs ?? 0,
+    nodeChecks: ['serfHealth'],
+    serviceChecks: null,
+  };
+}
+
+export function lock(key: string, session: string, value = ''): KvLockCommand {
+  return { type: 'kv.lock', key, value: Buffer.from(value), flags: 0n, session };
+}
+
+export function unlock(key: string, session: string, value = ''): KvUnlockCommand {
+  return { type: 'kv.unlock', key, value: Buffer.from(value), flags: 0n, session };
+}
+
+export function txnOp(verb: TxnVerb, key: string, fields: Partial<Omit<TxnOp, 'verb' | 'key' | 'value'>> & { value?: string } = {}): TxnOp {
+  return {
+    verb,
+    key,
+    value: Buffer.from(fields.value ?? ''),
+    flags: fields.flags ?? 0n,
+    index: fields.index ?? 0,
+    session: fields.session ?? '',
+  };
+}
+
+export function txn(...ops: TxnOp[]): TxnCommand {
+  return { type: 'txn', ops };
 }
