@@ -1,4 +1,4 @@
-import { parseGoDuration } from './go-duration.js';
+import { goDurationError, parseGoDuration } from './go-duration.js';
 
 describe(parseGoDuration.name, () => {
   it.each([
@@ -24,5 +24,21 @@ describe(parseGoDuration.name, () => {
 
   it.each(['', '5', '15', 's', '1d', '10x', '1.2.3s', 'abc', '1s ', ' 1s', '-', '1sm', '.s'])('%j is not a duration', (text) => {
     expect(parseGoDuration(text)).toBeUndefined();
+  });
+});
+
+describe(goDurationError.name, () => {
+  it.each([
+    ['', 'time: invalid duration ""'],
+    ['-', 'time: invalid duration "-"'],
+    ['5', 'time: missing unit in duration "5"'],
+    ['1s5', 'time: missing unit in duration "1s5"'],
+    ['1d', 'time: unknown unit "d" in duration "1d"'],
+    ['1s 2s', 'time: unknown unit "s " in duration "1s 2s"'],
+    ['abc', 'time: invalid duration "abc"'],
+    ['.s', 'time: invalid duration ".s"'],
+    ['1.2.3s', 'time: missing unit in duration "1.2.3s"'],
+  ])('%j → %s', (text, message) => {
+    expect(goDurationError(text)).toBe(message);
   });
 });

@@ -35,3 +35,23 @@ export function parseGoDuration(text: string): number | undefined {
   }
   return sign * total;
 }
+
+const GROUP_SHAPE = /(\d*)(\.\d*)?([^\d.]*)/y;
+
+/**
+ * The error Go's time.ParseDuration gives for `text`, which parseGoDuration rejected; Consul puts
+ * it in its answers (`Request decode failed: time: missing unit in duration "5"`, API.md §6.7).
+ */
+export function goDurationError(text: string): string {
+  const quoted = JSON.stringify(text);
+  const rest = text.replace(/^[-+]/, '');
+  if (rest === '') return `time: invalid duration ${quoted}`;
+  GROUP_SHAPE.lastIndex = 0;
+  while (GROUP_SHAPE.lastIndex < rest.length) {
+    const [, whole, fraction = '', unit = ''] = GROUP_SHAPE.exec(rest) as RegExpExecArray;
+    if (whole === '' && fraction.length <= 1) break;
+    if (unit === '') return `time: missing unit in duration ${quoted}`;
+    if (!Object.hasOwn(UNIT_MS, unit)) return `time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`;
+  }
+  return `time: invalid duration ${quoted}`;
+}

@@ -21,14 +21,25 @@ export function keyFromUrl(url: string, routePrefix: string): string {
   } catch {
     throw badRequest(MALFORMED_PATH);
   }
-  if (CONTROL.test(key)) throw badRequest('Invalid key: control characters are not allowed');
+  const problem = invalidKeyReason(key);
+  if (problem !== undefined) throw badRequest(problem);
+  return key;
+}
+
+/**
+ * Why Switchboard refuses to store `key`, or undefined when it is storable. Shared by the URL
+ * path above and keys that arrive in bodies (txn ops), so no write path can create a key that
+ * GET /v1/kv/<key> could never address.
+ */
+export function invalidKeyReason(key: string): string | undefined {
+  if (CONTROL.test(key)) return 'Invalid key: control characters are not allowed';
   const segments = key.split('/');
   const lastIndex = segments.length - 1;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     if (segment === '.' || segment === '..' || (segment === '' && i !== lastIndex && key !== '')) {
-      throw badRequest(`Invalid key ${JSON.stringify(key)}: empty, "." and ".." path segments are not allowed`);
+      return `Invalid key ${JSON.stringify(key)}: empty, "." and ".." path segments are not allowed`;
     }
   }
-  return key;
+  return undefined;
 }
