@@ -10,8 +10,13 @@ import { FileLog } from './log/file-log.js';
 import { RedisLog } from './log/redis-log.js';
 import { ReplicatedLog } from './log/replicated-log.js';
 import { Replica } from './replica/replica.js';
+import { SessionExpiry } from './session/session-expiry.js';
+import { SessionController } from './session/session.controller.js';
+import { SessionService } from './session/session.service.js';
 import { StatusController } from './status/status.controller.js';
 import { StatusService } from './status/status.service.js';
+import { TxnController } from './txn/txn.controller.js';
+import { TxnService } from './txn/txn.service.js';
 import { WatchHub } from './watch/watch-hub.js';
 
 /** The embedded file log by default; the shared Redis log when REDIS_URL or REDIS_SENTINELS is set. */
@@ -25,7 +30,7 @@ export class AppModule {
   static forConfig(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      controllers: [KvController, HistoryController, StatusController],
+      controllers: [KvController, SessionController, TxnController, HistoryController, StatusController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ConsulExceptionFilter },
@@ -36,7 +41,10 @@ export class AppModule {
           inject: [ReplicatedLog, WatchHub],
           useFactory: async (log: ReplicatedLog, hub: WatchHub): Promise<Replica> => {
             const replica = new Replica(log, config);
-            replica.onApplied((_entry, outcome) => hub.notify(outcome.events));
+            replica.onApplied((_entry, outcome) => {
+              hub.notify(outcome.events);
+              if (outcome.sessionsChanged) hub.notifySessions();
+            });
             replica.onReset(() => hub.wakeAll());
             await replica.start();
             return replica;
@@ -44,6 +52,9 @@ export class AppModule {
         },
         KvService,
         HistoryService,
+        SessionService,
+        SessionExpiry,
+        TxnService,
         StatusService,
       ],
     };

@@ -1,4 +1,6 @@
+import type { TxnOutcome } from '../core/commands.js';
 import type { ChangeEvent, KvEntry, KvVersion } from '../core/entry.js';
+import type { Session } from '../core/sessions.js';
 
 /**
  * Consul's JSON for KV entries, written by hand so uint64 Flags go out as exact number tokens
@@ -36,3 +38,40 @@ export function changeEventJson(event: ChangeEvent): string {
     `"PrevValue":${prev ? valueJson(prev.value) : 'null'},"PrevModifyIndex":${prev ? prev.modifyIndex : 0}}`
   );
 }
+
+/** Consul's session object (API.md §6.1): LockDelay in nanoseconds, TTL as the client wrote it. */
+export function sessionJson(session: Session): string {
+  const serviceChecks =
+    session.serviceChecks === null ? null : session.serviceChecks.map((check) => ({ ID: check.id, Namespace: check.namespace }));
+  // `Checks` is the pre-1.7 field older clients still read; it is left out when empty, as Consul does.
+  const legacyChecks = session.nodeChecks !== null && session.nodeChecks.length > 0 ? { Checks: session.nodeChecks } : {};
+  return JSON.stringify({
+    ID: session.id,
+    Name: session.name,
+    Node: session.node,
+    LockDelay: Math.round(session.lockDelayMs * 1_000_000),
+    Behavior: session.behavior,
+    TTL: session.ttl,
+    NodeChecks: session.nodeChecks,
+    ServiceChecks: serviceChecks,
+    ...legacyChecks,
+    CreateIndex: session.createIndex,
+    ModifyIndex: session.createIndex,
+  });
+}
+
+export function sessionsJson(sessions: readonly Session[]): string {
+  return `[${sessions.map(sessionJson).join(',')}]`;
+}
+
+/** PUT /v1/txn's body (API.md §8.4): Results on commit, Errors on rollback, the other null. */
+export function txnOutcomeJson(outcome: TxnOutcome): string {
+  if (!outcome.committed) {
+    const errors = outcome.errors.map((error) => `{"OpIndex":${error.opIndex},"What":${JSON.stringify(error.what)}}`);
+    return `{"Results":null,"Errors":[${errors.join(',')}]}`;
+  }
+  const results = outcome.results.map(({ entry, withValue }) => `{"KV":${kvEntryJson(withValue ? entry : { ...entry, value: EMPTY })}}`);
+  return `{"Results":[${results.join(',')}],"Errors":null}`;
+}
+
+const EMPTY = Buffer.alloc(0);

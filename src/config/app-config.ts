@@ -36,6 +36,9 @@ export class EnvSchema {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
   SNAPSHOT_EVERY?: number;
 
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10)
+  SESSION_TTL_MULTIPLIER?: number;
+
   @IsOptional() @Matches(/^rediss?:\/\/\S*$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
@@ -98,6 +101,8 @@ export interface AppConfig {
   readonly versionsPerKey: number;
   /** Applied entries between two snapshots. */
   readonly snapshotEvery: number;
+  /** A session is invalid once TTL × this has passed since its last renew (Consul: 2). */
+  readonly sessionTtlMultiplier: number;
   /** Undefined: the embedded file log in dataDir. */
   readonly redis?: RedisConfig;
 }
@@ -132,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     historySize: dto.HISTORY_SIZE ?? 100_000,
     versionsPerKey: dto.VERSIONS_PER_KEY ?? 20,
     snapshotEvery: dto.SNAPSHOT_EVERY ?? 50_000,
+    sessionTtlMultiplier: dto.SESSION_TTL_MULTIPLIER ?? 2,
     redis: redisConfig(dto),
   };
 }
@@ -178,6 +184,7 @@ class EnvSchemaKeys implements Required<Record<keyof EnvSchema, undefined>> {
   HISTORY_SIZE = undefined;
   VERSIONS_PER_KEY = undefined;
   SNAPSHOT_EVERY = undefined;
+  SESSION_TTL_MULTIPLIER = undefined;
   REDIS_URL = undefined;
   REDIS_SENTINELS = undefined;
   REDIS_MASTER_NAME = undefined;

@@ -7,6 +7,7 @@ import { uint64ToIndex } from '../common/uint64.js';
 import type { LogHealth } from '../log/replicated-log.js';
 import { Replica } from '../replica/replica.js';
 import { blockingQuery } from '../watch/blocking-query.js';
+import { isSessionId } from '../session/session-request.js';
 import { WatchHub } from '../watch/watch-hub.js';
 
 export type KvReadAnswer =
@@ -54,10 +55,9 @@ export class KvService {
     if (selected.length > 1 || (query.has('rollback') && selected.some((name) => name !== 'cas'))) {
       throw badRequest(`Conflicting flags: ${rawQuery}`);
     }
-    if (query.has('acquire') || query.has('release')) {
-      throw badRequest('Locks (?acquire, ?release) need sessions, which this server does not support yet');
-    }
     const flags = query.uint64('flags') ?? 0n;
+    if (query.has('acquire')) return this.lock(key, 'kv.lock', query.value('acquire'), body, flags);
+    if (query.has('release')) return this.lock(key, 'kv.unlock', query.value('release'), body, flags);
     const cas = this.casIndex(query);
     const rollback = query.uint64('rollback');
     const refused = this.casCannotSucceed(key, cas);
@@ -69,6 +69,19 @@ export class KvService {
         : { type: 'kv.rollback', key, version: uint64ToIndex(rollback), ...(cas === undefined ? {} : { cas }) };
     const result = await this.proposeOnKey(key, command);
     if (result.missing !== undefined) throw new ConsulHttpError(404, result.missing);
+    return result.ok;
+  }
+
+  /**
+   * `?acquire=` / `?release=` (API.md §5.3.3–4). A session that does not exist is Consul's 500
+   * `invalid session "<id>"`, the one error body lock clients match on; a malformed id never
+   * names a session, so it is refused up front with 400 and the same text.
+   */
+  private async lock(key: string, type: 'kv.lock' | 'kv.unlock', session: string | undefined, value: Buffer, flags: bigint): Promise<boolean> {
+    if (session === undefined || session === '') throw badRequest('missing session');
+    if (!isSessionId(session)) throw badRequest(`invalid session ${JSON.stringify(session)}`);
+    const result = await this.proposeOnKey(key, { type, key, value, flags, session });
+    if (result.invalidSession !== undefined) throw new ConsulHttpError(500, `invalid session ${JSON.stringify(session)}`);
     return result.ok;
   }
 

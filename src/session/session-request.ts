@@ -1,7 +1,7 @@
 import { ConsulHttpError, badRequest } from '../common/consul-error.js';
 import { JsonNumber, JsonObject, JsonSyntaxError, bindFields, isJsonArray, jsonKind, parseExactJson, type JsonValue } from '../common/exact-json.js';
 import { goDurationError, parseGoDuration } from '../common/go-duration.js';
-import type { SessionBehavior, SessionCreateCommand } from '../core/commands-draft.js';
+import type { SessionBehavior, SessionCreateCommand } from '../core/commands.js';
 
 /** What a create request decides; the proposer adds the id and the expiry. */
 export type SessionSettings = Omit<SessionCreateCommand, 'type' | 'id' | 'expiryMs'>;

@@ -3,7 +3,7 @@ import { MAX_BODY_BYTES } from '../common/consul-exception.filter.js';
 import { JsonNumber, JsonObject, JsonSyntaxError, bindFields, isJsonArray, jsonKind, parseExactJson, type JsonValue } from '../common/exact-json.js';
 import { invalidKeyReason } from '../common/key-path.js';
 import { parseUint64 } from '../common/uint64.js';
-import type { TxnError, TxnOp, TxnVerb } from '../core/commands-draft.js';
+import type { TxnError, TxnOp, TxnVerb } from '../core/commands.js';
 
 /** Consul's maxTxnOps since 1.14 (API.md §8.2). */
 export const MAX_TXN_OPS = 128;

@@ -1,11 +1,8 @@
 import type { BeforeApplicationShutdown } from '@nestjs/common';
 import type { ChangeEvent } from '../core/entry.js';
 
-/** What a waiter watches: one exact key, or every key starting with a prefix. */
-export interface WatchTarget {
-  readonly key: string;
-  readonly recurse: boolean;
-}
+/** What a waiter watches: one exact key, every key starting with a prefix, or the sessions table. */
+export type WatchTarget = { readonly key: string; readonly recurse: boolean } | { readonly table: 'sessions' };
 
 export type WakeListener = () => void;
 
@@ -18,6 +15,7 @@ export type WakeListener = () => void;
 export class WatchHub implements BeforeApplicationShutdown {
   private readonly exact = new Map<string, Set<WakeListener>>();
   private readonly prefixes = new Map<string, Set<WakeListener>>();
+  private readonly tables = new Map<string, Set<WakeListener>>();
   private waiting = 0;
   private closed = false;
 
@@ -43,15 +41,15 @@ export class WatchHub implements BeforeApplicationShutdown {
 
   /** Registers a one-shot listener; returns the function that unregisters it. */
   register(target: WatchTarget, listener: WakeListener): () => void {
-    const map = target.recurse ? this.prefixes : this.exact;
-    let set = map.get(target.key);
+    const [map, name] = 'table' in target ? [this.tables, target.table] : [target.recurse ? this.prefixes : this.exact, target.key];
+    let set = map.get(name);
     if (!set) {
       set = new Set();
-      map.set(target.key, set);
+      map.set(name, set);
     }
     set.add(listener);
     this.waiting++;
-    return () => this.remove(map, target.key, listener);
+    return () => this.remove(map, name, listener);
   }
 
   /** Waiters currently registered: a gauge for leak tests and /v1/agent/self. */
@@ -73,10 +71,17 @@ export class WatchHub implements BeforeApplicationShutdown {
     for (const listener of woken) listener();
   }
 
+  /** Wakes the waiters on the sessions table (an entry created or removed a session). */
+  notifySessions(): void {
+    const woken = new Set<WakeListener>();
+    this.collect(this.tables, 'sessions', woken);
+    for (const listener of woken) listener();
+  }
+
   /** Wakes every waiter: after the state is replaced, any query's answer may have changed. */
   wakeAll(): void {
     const woken = new Set<WakeListener>();
-    for (const map of [this.exact, this.prefixes]) {
+    for (const map of [this.exact, this.prefixes, this.tables]) {
       for (const key of [...map.keys()]) this.collect(map, key, woken);
     }
     for (const listener of woken) listener();
