@@ -43,4 +43,25 @@ seen["blocking"] = {"advanced": int(new_index) > int(index), "value": watched["V
 seen["delete"] = c.kv.delete("py/app/", recurse=True)
 seen["after_delete"] = c.kv.get("py/app/", recurse=True)[1]
 seen["status_leader"] = c.status.leader()
+
+# Sessions and locks the way Patroni uses them: lower-case keys, fractional lock-delay, behavior delete.
+sid = c.session.create(name="py-leader", ttl=15, lock_delay=0.001, behavior="delete", checks=[])
+_, info = c.session.info(sid)
+seen["session_info"] = {k: info[k] for k in ("Name", "TTL", "Behavior", "LockDelay", "NodeChecks")}
+seen["session_renew"] = c.session.renew(sid)["ID"] == sid
+seen["acquire"] = c.kv.put("py/leader", "me", acquire=sid)
+_, leader = c.kv.get("py/leader")
+seen["holder"] = leader["Session"] == sid
+try:
+    c.kv.put("py/leader", "x", acquire="00000000-0000-0000-0000-000000000000")
+    seen["unknown_session"] = "no error"
+except consul.ConsulException as error:
+    seen["unknown_session"] = str(error)
+seen["session_destroy"] = c.session.destroy(sid)
+seen["leader_after_destroy"] = c.kv.get("py/leader")[1]
+try:
+    c.session.renew(sid)
+    seen["renew_destroyed"] = "no error"
+except consul.NotFound:
+    seen["renew_destroyed"] = "NotFound"
 print(json.dumps(seen))

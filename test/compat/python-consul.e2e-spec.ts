@@ -16,7 +16,7 @@ describe('python-consul', () => {
     await server.close();
   });
 
-  it('reads, lists, writes with cas and flags, blocks and deletes', async () => {
+  it('reads, lists, writes with cas and flags, blocks, deletes, and runs a session with a lock', async () => {
     const url = new URL(server.url);
     const { stdout } = await promisify(execFile)(PYTHON, ['test/compat/python-consul-client.py', url.hostname, url.port], { timeout: 30_000 });
     const seen = JSON.parse(stdout) as Record<string, unknown>;
@@ -36,5 +36,14 @@ describe('python-consul', () => {
     expect(seen.delete).toBe(true);
     expect(seen.after_delete).toBeNull();
     expect(seen.status_leader).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(seen.session_info).toEqual({ Name: 'py-leader', TTL: '15s', Behavior: 'delete', LockDelay: 1_000_000, NodeChecks: [] });
+    expect(seen.session_renew).toBe(true);
+    expect(seen.acquire).toBe(true);
+    expect(seen.holder).toBe(true);
+    expect(seen.unknown_session).toContain('invalid session "00000000-0000-0000-0000-000000000000"');
+    expect(seen.session_destroy).toBe(true);
+    // behavior=delete: the lock key goes with the session.
+    expect(seen.leader_after_destroy).toBeNull();
+    expect(seen.renew_destroyed).toBe('NotFound');
   });
 });
