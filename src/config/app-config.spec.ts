@@ -12,6 +12,7 @@ describe(loadConfig.name, () => {
       historySize: 100_000,
       versionsPerKey: 20,
       snapshotEvery: 50_000,
+      sessionTtlMultiplier: 2,
     });
   });
 

@@ -189,11 +189,11 @@ export class StateMachine {
     return this.store.sessions.nextDeadline();
   }
 
-  /** Shortest TTL of any session, undefined when none has one (decides a re-arm at boot). */
-  shortestSessionTtlMs(): number | undefined {
+  /** Shortest expiry window (TTL × multiplier) of any session, undefined when none has a TTL. */
+  shortestSessionExpiryMs(): number | undefined {
     let shortest: number | undefined;
     for (const session of this.store.sessions.all()) {
-      if (session.ttlMs > 0 && (shortest === undefined || session.ttlMs < shortest)) shortest = session.ttlMs;
+      if (session.expiryMs > 0 && (shortest === undefined || session.expiryMs < shortest)) shortest = session.expiryMs;
     }
     return shortest;
   }

@@ -16,9 +16,11 @@ const RETRY_MS = 1000;
  * since it was applied: a node whose clock disagrees with the log's does not spin (an entry
  * still before the deadline just re-arms the timer for the rest).
  *
- * At boot it re-arms sessions after a full outage (no entry for longer than the shortest TTL):
- * nobody could renew while the cluster was down, so sessions get a fresh window, as Consul
- * re-arms its timers on a leader change, instead of all expiring at once.
+ * At boot it re-arms sessions after a full outage (no entry for longer than the shortest expiry
+ * window): nobody could renew while the cluster was down, so sessions get a fresh window, as
+ * Consul re-arms its timers on a leader change, instead of all expiring at once. While any node
+ * runs, a window never passes without an entry (a renewal, or that node's expiry proposal), so
+ * a node joining a live cluster does not re-arm.
  */
 @Injectable()
 export class SessionExpiry implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -48,10 +50,10 @@ export class SessionExpiry implements OnApplicationBootstrap, BeforeApplicationS
 
   private async rearmAfterOutage(): Promise<void> {
     const state = this.replica.state;
-    const shortestTtl = state.shortestSessionTtlMs();
-    if (shortestTtl === undefined) return;
+    const shortestExpiry = state.shortestSessionExpiryMs();
+    if (shortestExpiry === undefined) return;
     const silentMs = Date.now() - state.time;
-    if (silentMs <= shortestTtl) return;
+    if (silentMs <= shortestExpiry) return;
     this.logger.warn(`no log entry for ${Math.round(silentMs / 1000)} s: re-arming session TTLs, nobody could renew meanwhile`);
     await this.replica.propose({ type: 'session.rearm' });
   }
