@@ -7,10 +7,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * The key addressed by a request: the raw path after `routePrefix`, percent-decoded exactly once
- * (`%2F` becomes `/`, `+` stays `+`). Keys Consul could never store are refused with 400 rather
- * than stored silently: control characters (Consul rejects them in front of its mux) and empty,
- * `.` or `..` segments (Go's mux would 301 them to a different key). A trailing `/` is a legal
- * "folder" key.
+ * (`%2F` becomes `/`, `+` stays `+`). Keys Consul could never store (see invalidKeyReason) are
+ * refused with 400 rather than stored silently.
  */
 export function keyFromUrl(url: string, routePrefix: string): string {
   const queryStart = url.indexOf('?');
@@ -21,14 +19,25 @@ export function keyFromUrl(url: string, routePrefix: string): string {
   } catch {
     throw badRequest(MALFORMED_PATH);
   }
-  if (CONTROL.test(key)) throw badRequest('Invalid key: control characters are not allowed');
+  const problem = invalidKeyReason(key);
+  if (problem !== undefined) throw badRequest(problem);
+  return key;
+}
+
+/**
+ * Why Consul could never store `key`, or undefined when it is fine: control characters (Consul
+ * rejects them in front of its mux) and empty, `.` or `..` segments (Go's mux would 301 them to
+ * a different key). A trailing `/` is a legal "folder" key; `""` is the root.
+ */
+export function invalidKeyReason(key: string): string | undefined {
+  if (CONTROL.test(key)) return 'Invalid key: control characters are not allowed';
   const segments = key.split('/');
   const lastIndex = segments.length - 1;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     if (segment === '.' || segment === '..' || (segment === '' && i !== lastIndex && key !== '')) {
-      throw badRequest(`Invalid key ${JSON.stringify(key)}: empty, "." and ".." path segments are not allowed`);
+      return `Invalid key ${JSON.stringify(key)}: empty, "." and ".." path segments are not allowed`;
     }
   }
-  return key;
+  return undefined;
 }
