@@ -106,10 +106,9 @@ export class WatchGateway implements OnGatewayInit, OnGatewayConnection<WatchSoc
       return;
     }
     socket.data.token = token;
-    let connection: WatchConnection | undefined;
-    const sink = new SocketSink(socket, () => connection?.drained());
-    connection = this.hub.connect(sink);
-    socket.data.connection = connection;
+    // The sink's drain signal reaches the connection through socket.data, set just below.
+    const sink = new SocketSink(socket, () => socket.data.connection.drained());
+    socket.data.connection = this.hub.connect(sink);
   }
 
   handleDisconnect(socket: WatchSocket): void {

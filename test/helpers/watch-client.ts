@@ -50,7 +50,7 @@ export class WatchClient {
   }
 
   async subscribe(request: SubscribeRequest): Promise<SubscribeAck> {
-    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('subscribe', request);
+    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('subscribe', request) as Promise<SubscribeAck>;
   }
 
   /** Subscribes and fails the test unless the server accepted. */
@@ -61,7 +61,7 @@ export class WatchClient {
   }
 
   async unsubscribe(id: number): Promise<UnsubscribeAck> {
-    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('unsubscribe', { id });
+    return this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('unsubscribe', { id }) as Promise<UnsubscribeAck>;
   }
 
   /** Events messages of one subscription, in arrival order. */
