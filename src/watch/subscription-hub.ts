@@ -99,7 +99,9 @@ export interface WatchConnection {
  * events; the queue drains only when the client's transport has written the previous burst, so
  * a slow reader's queue grows, and past the buffer limits the subscription ends with `overflow`
  * instead of holding memory or ever blocking apply. Everything queued on one connection goes out
- * in one burst per flush, so many entries applied together cost one write per socket.
+ * in one burst per flush (one flush per connection per turn of the event loop, and none while
+ * the transport is still busy), so many entries applied together cost one hand-over per socket
+ * rather than one per entry; engine.io then writes the burst in at most two transport sends.
  */
 export class SubscriptionHub {
   private readonly exact = new Map<string, Set<Subscription>>();
