@@ -17,6 +17,8 @@ import { StatusController } from './status/status.controller.js';
 import { StatusService } from './status/status.service.js';
 import { TxnController } from './txn/txn.controller.js';
 import { TxnService } from './txn/txn.service.js';
+import { SubscriptionHub } from './watch/subscription-hub.js';
+import { WatchGateway } from './watch/watch.gateway.js';
 import { WatchHub } from './watch/watch-hub.js';
 
 /** The embedded file log by default; the shared Redis log when REDIS_URL or REDIS_SENTINELS is set. */
@@ -50,6 +52,19 @@ export class AppModule {
             return replica;
           },
         },
+        {
+          // Subscriptions exist only once clients connect (after listen), so following the
+          // replica from here on misses nothing a subscriber could ask for.
+          provide: SubscriptionHub,
+          inject: [Replica],
+          useFactory: (replica: Replica): SubscriptionHub => {
+            const subscriptions = new SubscriptionHub(() => replica.state, config.watch);
+            replica.onApplied((_entry, outcome) => subscriptions.publish(outcome.events));
+            replica.onReset(() => subscriptions.reset());
+            return subscriptions;
+          },
+        },
+        WatchGateway,
         KvService,
         HistoryService,
         SessionService,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import { MALFORMED_PATH } from './common/key-path.js';
@@ -35,6 +36,8 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
   });
   app.enableShutdownHooks();
+  // socket.io (the /watch gateway) shares the HTTP server and its port.
+  app.useWebSocketAdapter(new IoAdapter(app));
   // Only once listening is the port known (PORT=0), and only then may peers be pointed here.
   const http = app.getHttpServer();
   http.once('listening', () => {

@@ -13,7 +13,23 @@ describe(loadConfig.name, () => {
       versionsPerKey: 20,
       snapshotEvery: 50_000,
       sessionTtlMultiplier: 2,
+      watch: { progressMs: 10_000, bufferEvents: 10_000, bufferBytes: 8 * 1024 * 1024, catchupBatch: 1000 },
     });
+  });
+
+  it('reads the watch stream settings and refuses values that would disable them', () => {
+    const config = loadConfig({ WATCH_PROGRESS_MS: '250', WATCH_BUFFER_EVENTS: '50', WATCH_BUFFER_BYTES: '65536', WATCH_CATCHUP_BATCH: '20' });
+    expect(config.watch).toEqual({ progressMs: 250, bufferEvents: 50, bufferBytes: 65536, catchupBatch: 20 });
+    expect(() => loadConfig({ WATCH_PROGRESS_MS: '0', WATCH_BUFFER_EVENTS: '0', WATCH_BUFFER_BYTES: '10', WATCH_CATCHUP_BATCH: 'x' })).toThrow(
+      expect.objectContaining({
+        problems: [
+          expect.stringMatching(/^WATCH_PROGRESS_MS=0: /),
+          expect.stringMatching(/^WATCH_BUFFER_EVENTS=0: /),
+          expect.stringMatching(/^WATCH_BUFFER_BYTES=10: /),
+          expect.stringMatching(/^WATCH_CATCHUP_BATCH=x: /),
+        ],
+      }),
+    );
   });
 
   it('reads and converts values, treating empty ones as unset', () => {

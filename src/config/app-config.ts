@@ -65,6 +65,18 @@ export class EnvSchema {
 
   @IsOptional() @Type(() => Number) @IsInt() @Min(300) @Max(600_000)
   REDIS_MEMBER_TTL_MS?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(3_600_000)
+  WATCH_PROGRESS_MS?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10_000_000)
+  WATCH_BUFFER_EVENTS?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(1024 * 1024 * 1024)
+  WATCH_BUFFER_BYTES?: number;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  WATCH_CATCHUP_BATCH?: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -86,6 +98,18 @@ export interface RedisConfig {
   readonly memberTtlMs: number;
 }
 
+/** The socket.io watch stream (see SubscriptionHub). */
+export interface WatchConfig {
+  /** An idle socket gets a `progress` message this often. */
+  readonly progressMs: number;
+  /** Undelivered events one subscription may hold before it ends with `overflow`. */
+  readonly bufferEvents: number;
+  /** Undelivered bytes (estimated JSON) one subscription may hold. */
+  readonly bufferBytes: number;
+  /** Events read from history per replay step of a subscription with fromIndex. */
+  readonly catchupBatch: number;
+}
+
 /** The one typed configuration object every part of the server receives. */
 export interface AppConfig {
   readonly port: number;
@@ -103,6 +127,7 @@ export interface AppConfig {
   readonly snapshotEvery: number;
   /** A session is invalid once TTL × this has passed since its last renew (Consul: 2). */
   readonly sessionTtlMultiplier: number;
+  readonly watch: WatchConfig;
   /** Undefined: the embedded file log in dataDir. */
   readonly redis?: RedisConfig;
 }
@@ -138,6 +163,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     versionsPerKey: dto.VERSIONS_PER_KEY ?? 20,
     snapshotEvery: dto.SNAPSHOT_EVERY ?? 50_000,
     sessionTtlMultiplier: dto.SESSION_TTL_MULTIPLIER ?? 2,
+    watch: {
+      progressMs: dto.WATCH_PROGRESS_MS ?? 10_000,
+      bufferEvents: dto.WATCH_BUFFER_EVENTS ?? 10_000,
+      bufferBytes: dto.WATCH_BUFFER_BYTES ?? 8 * 1024 * 1024,
+      catchupBatch: dto.WATCH_CATCHUP_BATCH ?? 1000,
+    },
     redis: redisConfig(dto),
   };
 }
@@ -194,6 +225,10 @@ class EnvSchemaKeys implements Required<Record<keyof EnvSchema, undefined>> {
   REDIS_WAIT_TIMEOUT_MS = undefined;
   REDIS_RETAINED_ENTRIES = undefined;
   REDIS_MEMBER_TTL_MS = undefined;
+  WATCH_PROGRESS_MS = undefined;
+  WATCH_BUFFER_EVENTS = undefined;
+  WATCH_BUFFER_BYTES = undefined;
+  WATCH_CATCHUP_BATCH = undefined;
 }
 
 /** Every environment variable the server reads (docker-compose.yml is checked against it). */

@@ -37,6 +37,17 @@ describe('history(afterIndex, key, recurse)', () => {
     expect(machine.history(3, 't/', true)[0]?.prev?.createIndex).toBe(2);
   });
 
+  it.each([
+    [0, 1, ['1:put:t/a']],
+    [0, 2, ['1:put:t/a', '2:put:t/b']],
+    [2, 1, ['3:delete:t/a', '3:delete:t/b']],
+    [2, 3, ['3:delete:t/a', '3:delete:t/b', '5:put:t/c']],
+    [3, 5, ['5:put:t/c']],
+  ])('after %d with limit %d reads whole entries only: %j', (after, limit, expected) => {
+    const machine = machineAfter([set('t/a', '1'), set('t/b', '1'), delTree('t/'), set('u', '1'), set('t/c', '1')]);
+    expect(machine.history(after, 't/', true, limit).map((event) => `${event.index}:${event.type}:${event.key}`)).toEqual(expected);
+  });
+
   it('records nothing for entries that change nothing', () => {
     const machine = machineAfter([set('a', '1'), set('a', '1'), del('zz'), set('a', '2', { cas: 7 })]);
     expect(summary(machine, 0, '', true)).toEqual(['1:put:a']);

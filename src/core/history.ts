@@ -75,13 +75,16 @@ export class EventRing {
 
   /**
    * Events with index > after whose key equals key (or starts with it when recurse), in order.
-   * A scan of the retained events past `after`, found by binary search.
+   * A scan of the retained events past `after`, found by binary search. With `limit`, the scan
+   * stops once that many events matched and their last entry is complete, so a capped read
+   * never splits an entry and the caller resumes after the last event's index.
    */
-  since(after: number, key: string, recurse: boolean): ChangeEvent[] {
+  since(after: number, key: string, recurse: boolean, limit = Infinity): ChangeEvent[] {
     if (after < this.dropped) throw new CompactedError(this.dropped + 1);
     const matches: ChangeEvent[] = [];
     for (let i = this.firstAfter(after); i < this.count; i++) {
       const event = this.at(i);
+      if (matches.length >= limit && event.index !== matches.at(-1)?.index) break;
       if (recurse ? event.key.startsWith(key) : event.key === key) matches.push(event);
     }
     return matches;

@@ -154,10 +154,11 @@ export class StateMachine {
   /**
    * Retained events with index > afterIndex for key (or every key starting with it when
    * recurse), in apply order. Throws CompactedError(historyFloor + 1) when afterIndex <
-   * historyFloor, because events in (afterIndex, historyFloor] may be gone.
+   * historyFloor, because events in (afterIndex, historyFloor] may be gone. `limit` caps the
+   * read at whole entries (at least `limit` events unless fewer exist; see EventRing.since).
    */
-  history(afterIndex: number, key: string, recurse: boolean): ChangeEvent[] {
-    return this.ring.since(afterIndex, key, recurse);
+  history(afterIndex: number, key: string, recurse: boolean, limit?: number): ChangeEvent[] {
+    return this.ring.since(afterIndex, key, recurse, limit);
   }
 
   /** The smallest afterIndex history() still answers exactly: the newest dropped event's index. */

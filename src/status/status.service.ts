@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { Replica } from '../replica/replica.js';
+import { SubscriptionHub } from '../watch/subscription-hub.js';
 import { WatchHub } from '../watch/watch-hub.js';
 import { StateDigests } from './state-digest.js';
 
@@ -20,6 +21,7 @@ export class StatusService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly replica: Replica,
     private readonly hub: WatchHub,
+    private readonly subscriptions: SubscriptionHub,
   ) {}
 
   leader(): string {
@@ -80,6 +82,8 @@ export class StatusService {
         LastContactMs: health.lastContactMs,
         Members: members === null ? null : members.map((m) => m.name),
         BlockingWaiters: this.hub.size,
+        WatchSubscriptions: this.subscriptions.subscriptionCount,
+        WatchBufferedBytes: this.subscriptions.bufferedBytes,
         StateDigest: stateDigest,
       },
     };

@@ -15,6 +15,8 @@ export interface NodeStatus {
   readonly LastContactMs: number;
   readonly Members: string[] | null;
   readonly BlockingWaiters: number;
+  readonly WatchSubscriptions: number;
+  readonly WatchBufferedBytes: number;
   readonly StateDigest: string;
 }
 
