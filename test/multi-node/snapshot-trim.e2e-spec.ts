@@ -30,7 +30,7 @@ describe('snapshots and trimming under 300,000 writes', () => {
     // 30,000 keys written 10 times each: the per-key versions and the history ring fill up.
     const load = startWriteLoad(targets, { clients: 96, prefix: 'bulk', total: WRITES, keySpace: 30_000 });
     // One node joins halfway, while snapshots are switched and the stream trimmed under it.
-    await waitFor(() => load.answered >= WRITES / 2, 90_000, 'half of the writes');
+    await waitFor(() => load.answered >= WRITES / 2, 240_000, 'half of the writes');
     const joined = await cluster.spawn('midway');
     expect(joined.output()).toMatch(/snapshot at seq [1-9]\d*/);
     const result = await load.done;
@@ -56,5 +56,5 @@ describe('snapshots and trimming under 300,000 writes', () => {
     expect(statuses.map((s) => s.NodeName).sort()).toEqual(['a', 'b', 'c', 'fresh', 'midway']);
     expect(statuses[0]!.AppliedIndex).toBeGreaterThan(WRITES);
     expect(new Set(statuses.map((s) => s.StateDigest)).size).toBe(1);
-  }, 180_000);
+  }, 480_000);
 });
