@@ -57,30 +57,25 @@ export async function fileLogHarness(): Promise<LogHarness> {
 }
 
 export interface IoCounts {
-  appends: number;
-  syncs: number;
+  durableWrites: number;
 }
 
 /**
- * Wraps the real segment I/O to count calls and, when `beforeSync` is given, to run a hook
- * (hold, fail) before each real fsync.
+ * Wraps the real segment I/O to count durable writes and, when `beforeWrite` is given, to run a
+ * hook (hold, fail) before each real one.
  */
-export function countingSegments(beforeSync?: (syncNumber: number) => Promise<void>): {
+export function countingSegments(beforeWrite?: (writeNumber: number) => Promise<void>): {
   counts: IoCounts;
   openSegment: OpenSegmentFile;
 } {
-  const counts: IoCounts = { appends: 0, syncs: 0 };
+  const counts: IoCounts = { durableWrites: 0 };
   const openSegment: OpenSegmentFile = async (path) => {
     const file = await openSegmentFile(path);
     return {
-      append: (bytes) => {
-        counts.appends++;
-        return file.append(bytes);
-      },
-      sync: async () => {
-        counts.syncs++;
-        await beforeSync?.(counts.syncs);
-        await file.sync();
+      appendDurable: async (bytes) => {
+        counts.durableWrites++;
+        await beforeWrite?.(counts.durableWrites);
+        await file.appendDurable(bytes);
       },
       close: () => file.close(),
     };

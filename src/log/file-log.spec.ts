@@ -19,21 +19,21 @@ describe('FileLog appends', () => {
     expect(acked.map((e) => e.proposal)).toEqual(acked.map((e) => e.seq - 1));
   });
 
-  it('writes and fsyncs appends made in one tick as one batch', async () => {
+  it('writes appends made in one tick as one batch, in one durable write', async () => {
     const io = countingSegments();
     const log = fixture.log({ openSegment: io.openSegment });
     await log.open();
     await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(put(i))));
-    expect(io.counts).toEqual({ appends: 1, syncs: 1 });
+    expect(io.counts).toEqual({ durableWrites: 1 });
   });
 
-  it('batches appends that arrive while an fsync is in flight, acking none before its fsync', async () => {
-    const firstSyncStarted = deferred();
-    const releaseFirstSync = deferred();
-    const io = countingSegments(async (syncNumber) => {
-      if (syncNumber !== 1) return;
-      firstSyncStarted.resolve();
-      await releaseFirstSync.promise;
+  it('batches appends that arrive while a durable write is in flight, acking none before it completes', async () => {
+    const firstWriteStarted = deferred();
+    const releaseFirstWrite = deferred();
+    const io = countingSegments(async (writeNumber) => {
+      if (writeNumber !== 1) return;
+      firstWriteStarted.resolve();
+      await releaseFirstWrite.promise;
     });
     const log = fixture.log({ openSegment: io.openSegment });
     await log.open();
@@ -42,14 +42,14 @@ describe('FileLog appends', () => {
 
     let firstAcked = false;
     const first = log.append(put(0)).then((entry) => ((firstAcked = true), entry));
-    await firstSyncStarted.promise;
+    await firstWriteStarted.promise;
     const rest = Array.from({ length: 50 }, (_, i) => log.append(put(i + 1)));
     expect(firstAcked).toBe(false);
     expect(batches).toEqual([]);
 
-    releaseFirstSync.resolve();
+    releaseFirstWrite.resolve();
     await Promise.all([first, ...rest]);
-    expect(io.counts).toEqual({ appends: 2, syncs: 2 });
+    expect(io.counts).toEqual({ durableWrites: 2 });
     expect(batches).toEqual([[1], Array.from({ length: 50 }, (_, i) => i + 2)]);
   });
 
@@ -63,9 +63,9 @@ describe('FileLog appends', () => {
     expect(resolvedAtDelivery).toEqual([0]);
   });
 
-  it('rejects a whole batch whose fsync fails, and every append after it, with that error', async () => {
-    const diskError = new Error('EIO: simulated fsync failure');
-    const io = countingSegments((syncNumber) => (syncNumber === 2 ? Promise.reject(diskError) : Promise.resolve()));
+  it('rejects a whole batch whose durable write fails, and every append after it, with that error', async () => {
+    const diskError = new Error('EIO: simulated write failure');
+    const io = countingSegments((writeNumber) => (writeNumber === 2 ? Promise.reject(diskError) : Promise.resolve()));
     const log = fixture.log({ openSegment: io.openSegment });
     await log.open();
     const delivered: LogEntry[] = [];

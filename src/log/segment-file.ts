@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAll, writeFileAtomic } from './durable-fs.js';
@@ -22,22 +23,33 @@ export function parseSegmentFileName(name: string): number | undefined {
 
 /** The append side of one segment; a seam so tests can count, delay or fail real I/O. */
 export interface SegmentFile {
-  append(bytes: Buffer): Promise<void>;
-  /** Makes every appended byte durable. */
-  sync(): Promise<void>;
+  /** Appends bytes and resolves once they (and the size change) are durable. */
+  appendDurable(bytes: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
 export type OpenSegmentFile = (path: string) => Promise<SegmentFile>;
 
+/**
+ * Opened with O_DSYNC where the platform has it: each write returns once its data and the size
+ * change are on stable storage, as write + fdatasync would, in one syscall and one thread-pool
+ * round trip instead of two (measured here: ~95 µs instead of ~130-190 µs per batch, and half
+ * the main-thread cost). Elsewhere (Windows) it falls back to write + fdatasync.
+ */
 export const openSegmentFile: OpenSegmentFile = async (path) => {
-  const handle = await open(path, 'a');
-  return {
-    append: (bytes) => writeAll(handle, bytes),
-    // fdatasync still flushes the size change an append makes, which is all a reader needs.
-    sync: () => handle.datasync(),
-    close: () => handle.close(),
-  };
+  const { O_WRONLY, O_APPEND, O_DSYNC } = constants;
+  if (O_DSYNC === undefined) {
+    const handle = await open(path, 'a');
+    return {
+      appendDurable: async (bytes) => {
+        await writeAll(handle, bytes);
+        await handle.datasync();
+      },
+      close: () => handle.close(),
+    };
+  }
+  const handle = await open(path, O_WRONLY | O_APPEND | O_DSYNC);
+  return { appendDurable: (bytes) => writeAll(handle, bytes), close: () => handle.close() };
 };
 
 /** Creates an empty segment whose name is durable before the first byte is acknowledged in it. */

@@ -5,10 +5,10 @@ import { createSegmentFile, type OpenSegmentFile, type SegmentFile } from './seg
 
 /**
  * Group commit onto the active segment. Invariants:
- * - one I/O step at a time (`io` chain): a batch's write+fsync, or a segment roll; never both;
- * - a batch is whatever was submitted while the previous step ran: ONE write, ONE fsync;
- * - `onDurable` sees a batch after its fsync and before any of its promises resolve;
- * - after any write, fsync or roll error the writer is failed for good and rejects everything
+ * - one I/O step at a time (`io` chain): a batch's durable write, or a segment roll; never both;
+ * - a batch is whatever was submitted while the previous step ran: ONE durable write;
+ * - `onDurable` sees a batch once it is durable and before any of its promises resolve;
+ * - after any write or roll error the writer is failed for good and rejects everything
  *   with that error: nothing not known to be on disk is ever acknowledged, and no later record
  *   can land after a hole.
  */
@@ -44,12 +44,12 @@ export class SegmentWriter {
     this.durable = options.durableSeq;
   }
 
-  /** Highest seq written and fsynced. */
+  /** Highest seq durably written. */
   get durableSeq(): number {
     return this.durable;
   }
 
-  /** Set by the first write, fsync or roll error; final. */
+  /** Set by the first write or roll error; final. */
   get failure(): Error | undefined {
     return this.error;
   }
@@ -93,8 +93,7 @@ export class SegmentWriter {
     this.pending = [];
     if (this.error !== undefined) return rejectAll(batch, this.error);
     try {
-      await this.active.append(batch.length === 1 ? (batch[0] as Submitted).record : joinRecords(batch));
-      await this.active.sync();
+      await this.active.appendDurable(batch.length === 1 ? (batch[0] as Submitted).record : joinRecords(batch));
     } catch (cause) {
       this.error = asError(cause);
       return rejectAll(batch, this.error);
