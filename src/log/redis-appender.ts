@@ -10,8 +10,8 @@ import type { Proposal } from './replicated-log.js';
 
 /**
  * Appends through the append script, with these guarantees:
- * - appends called in the same turn go out as one script call (plus one WAIT covering all of
- *   them when replicas are required): one round trip and one script run per batch, not per entry;
+ * - appends called in the same turn go out as one pipeline (plus one WAIT covering all of them
+ *   when replicas are required): one round trip per batch, not per entry;
  * - every append settles within writeTimeoutMs: resolved with its entry, or rejected with a
  *   LogUnavailableError whose `outcome` says whether the entry can still appear;
  * - nothing is ever resent blindly. When the socket drops after a batch was sent, each of its
@@ -54,9 +54,7 @@ interface Batch {
 }
 
 const FENCE_TTL_MS = 24 * 60 * 60 * 1000;
-/** A batch closes at whichever comes first, so one script call never holds Redis for long. */
-const MAX_BATCH_ENTRIES = 1000;
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+const MAX_BATCH = 1000;
 
 export class RedisAppender {
   private queue: Queued[] = [];
@@ -105,22 +103,11 @@ export class RedisAppender {
     });
   }
 
-  /** Sends everything queued in this turn, in batches bounded by MAX_BATCH_ENTRIES and _BYTES. */
+  /** Sends everything queued in this turn, in pipelines of at most MAX_BATCH appends. */
   private flush(): void {
     const queued = this.queue;
     this.queue = [];
-    let batch: Queued[] = [];
-    let bytes = 0;
-    for (const item of queued) {
-      if (batch.length > 0 && (batch.length === MAX_BATCH_ENTRIES || bytes + item.payload.length > MAX_BATCH_BYTES)) {
-        this.send(batch);
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(item);
-      bytes += item.payload.length;
-    }
-    if (batch.length > 0) this.send(batch);
+    for (let start = 0; start < queued.length; start += MAX_BATCH) this.send(queued.slice(start, start + MAX_BATCH));
   }
 
   private send(items: readonly Queued[]): void {
@@ -131,26 +118,26 @@ export class RedisAppender {
       return;
     }
     const pipeline = scriptedPipeline(conn.client);
-    const writersAndPayloads = items.flatMap((item) => [item.writer, item.payload]);
-    pipeline.sbAppend(keys.epoch, keys.seq, keys.time, keys.log, keys.fence(this.options.incarnation), this.context.epoch(), conn.generation, ...writersAndPayloads);
+    for (const item of items) {
+      pipeline.sbAppend(keys.epoch, keys.seq, keys.time, keys.log, keys.fence(this.options.incarnation), this.context.epoch(), conn.generation, item.writer, item.payload);
+    }
     const { waitReplicas, waitTimeoutMs } = this.options;
     if (waitReplicas > 0) pipeline.wait(waitReplicas, waitTimeoutMs);
     // Sent on a ready socket, so any failure that is not Redis's own reply (an abort or a close
     // with the batch in flight) leaves the outcome open: settle it by reading the log.
-    const replies = pipeline.exec().then((results) => {
-      const [error, value] = results?.[0] ?? [new ConnectionLostError('no reply for the append in its pipeline')];
-      if (error) throw asLost(error);
-      const [first, time] = value as [number, number];
-      if (waitReplicas === 0) return { first, time };
-      const [waitError, replicas] = results?.[1] ?? [new Error('no reply to WAIT')];
-      return { first, time, replicas: waitError ? 0 : (replicas as number) };
-    }, (error: unknown) => {
+    const replies = pipeline.exec().catch((error: unknown) => {
       throw asLost(error);
     });
-    const settled = conn.within(replies, Math.min(...items.map((item) => item.deadline)));
     for (const [i, item] of items.entries()) {
-      const reply = settled.then(({ first, time, replicas }) => ({ seq: first + i, time, replicas }));
-      item.sent(reply, batch);
+      const reply = replies.then((results) => {
+        const [error, value] = results?.[i] ?? [new ConnectionLostError('no reply for the append in its pipeline')];
+        if (error) throw asLost(error);
+        const [seq, time] = value as [number, number];
+        if (waitReplicas === 0) return { seq, time };
+        const [waitError, replicas] = results?.[items.length] ?? [new Error('no reply to WAIT')];
+        return { seq, time, replicas: waitError ? 0 : (replicas as number) };
+      });
+      item.sent(conn.within(reply, item.deadline), batch);
     }
   }
 

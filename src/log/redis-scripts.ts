@@ -9,20 +9,17 @@ import type { ChainableCommander, Redis } from 'ioredis';
  */
 
 /**
- * Append a batch of entries, in order, as consecutive seqs.
+ * Append one entry.
  * KEYS: 1 epoch, 2 seq, 3 time, 4 log (stream), 5 this node's fence.
- * ARGV: 1 expected epoch, 2 connection generation the call was sent on, then one pair per entry:
- *       writer token (names that one append call), payload (the codec's bytes of
- *       {node, proposal, command}).
- * Returns: { first seq, time }: entry i (from 0) got seq first + i; all share the time.
- * Invariants: seqs continue the previous seq with no gap and are the stream ids `<seq>-1`, so
- * the log is dense; time = max(Redis TIME in ms, previous time), so it never goes backwards.
- * Each entry is `p` payload, `t` time, `w` writer; seq and time live beside the payload, not
- * inside it, so this script never needs to know the codec's byte layout. One call per batch
- * rather than per entry: the checks and the counters are paid once, and Redis runs one script.
+ * ARGV: 1 expected epoch, 2 connection generation the call was sent on, 3 writer token (names
+ *       this one append call), 4 payload: the codec's bytes of {node, proposal, command}.
+ * Returns: { seq, time }.
+ * Invariants: seq = previous seq + 1 and is the stream id `<seq>-1`, so the log is dense;
+ * time = max(Redis TIME in ms, previous time), so it never goes backwards. The entry is
+ * `p` payload, `t` time, `w` writer; seq and time live beside the payload, not inside it, so this
+ * script never needs to know the codec's byte layout.
  * Refuses (SBEPOCH) when the epoch is not the caller's, so a node never appends into a replaced
- * dataset, and (SBFENCED) when the caller has fenced the generation the call was sent on; both
- * before any write, so a refused batch appends nothing.
+ * dataset, and (SBFENCED) when the caller has fenced the generation the call was sent on.
  */
 const APPEND = `
 local epoch = redis.call('GET', KEYS[1])
@@ -33,22 +30,18 @@ local fence = redis.call('GET', KEYS[5])
 if fence and tonumber(ARGV[2]) < tonumber(fence) then
   return redis.error_reply('SBFENCED sent on connection generation ' .. ARGV[2] .. ', fenced below ' .. fence)
 end
-local first = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
 local now = redis.call('TIME')
 local time = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 if time < last then time = last end
 local timeText = string.format('%d', time)
-local seq = first - 1
-for i = 3, #ARGV, 2 do
-  seq = seq + 1
-  -- Only XADD can fail (an id not above the stream's top), and then at the first entry,
-  -- before anything changed: the counter was read from the same dataset as the stream.
-  redis.call('XADD', KEYS[4], string.format('%d', seq) .. '-1', 'p', ARGV[i + 1], 't', timeText, 'w', ARGV[i])
-end
-redis.call('SET', KEYS[2], string.format('%d', seq))
+-- The first write, and the only one that can fail (an id not above the stream's top): it
+-- fails before anything changed.
+redis.call('XADD', KEYS[4], string.format('%d', seq) .. '-1', 'p', ARGV[4], 't', timeText, 'w', ARGV[3])
+redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[3], timeText)
-return { first, time }
+return { seq, time }
 `;
 
 /**
@@ -139,8 +132,7 @@ return redis.call('SREM', KEYS[1], ARGV[1])
 type Arg = string | Buffer | number;
 
 export interface LogScripts {
-  /** `writersAndPayloads`: writer token, payload, writer token, payload, … */
-  sbAppend(epochKey: string, seqKey: string, timeKey: string, logKey: string, fenceKey: string, epoch: string, generation: number, ...writersAndPayloads: (string | Buffer)[]): Promise<[number, number]>;
+  sbAppend(epochKey: string, seqKey: string, timeKey: string, logKey: string, fenceKey: string, epoch: string, generation: number, writer: string, payload: Buffer): Promise<[number, number]>;
   sbEnsureEpoch(epochKey: string, candidate: string): Promise<[string, number]>;
   sbFence(fenceKey: string, generation: number, ttlMs: number): Promise<number>;
   /** Variable key count: the first argument is the number of keys. */
