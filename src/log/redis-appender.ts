@@ -10,8 +10,8 @@ import type { Proposal } from './replicated-log.js';
 
 /**
  * Appends through the append script, with these guarantees:
- * - appends called in the same turn go out as one pipeline (plus one WAIT covering all of them
- *   when replicas are required): one round trip per batch, not per entry;
+ * - appends made in one turn of the event loop go out as one pipeline (plus one WAIT covering
+ *   all of them when replicas are required), in one socket write: one round trip per batch;
  * - every append settles within writeTimeoutMs: resolved with its entry, or rejected with a
  *   LogUnavailableError whose `outcome` says whether the entry can still appear;
  * - nothing is ever resent blindly. When the socket drops after a batch was sent, each of its
@@ -59,6 +59,8 @@ const MAX_BATCH = 1000;
 export class RedisAppender {
   private queue: Queued[] = [];
   private calls = 0;
+  /** Proposals appended but not yet read back by this node's tailer, by writer token. */
+  private readonly unread = new Map<string, Proposal>();
 
   constructor(
     private readonly conn: RedisConnection,
@@ -77,13 +79,20 @@ export class RedisAppender {
       throw new LogUnavailableError(`Redis is unreachable: no connection within ${writeTimeoutMs} ms; the write was not applied`, 'not-appended');
     }
     const writer = `${this.options.incarnation}.${++this.calls}`;
+    this.unread.set(writer, proposal);
     const { outcome, batch } = await this.enqueue(payload, writer, deadline);
     let sent: Sent;
     try {
       sent = await outcome;
     } catch (error) {
-      if (!(error instanceof ConnectionLostError)) throw this.explain(error);
-      return this.settle(proposal, writer, batch, deadline);
+      if (!(error instanceof ConnectionLostError)) {
+        this.unread.delete(writer);
+        throw this.explain(error);
+      }
+      return this.settle(proposal, writer, batch, deadline).catch((failure: unknown) => {
+        if (failure instanceof LogUnavailableError && failure.outcome === 'not-appended') this.unread.delete(writer);
+        throw failure;
+      });
     }
     this.context.noteSeq(sent.seq);
     const entry: LogEntry = { seq: sent.seq, time: sent.time, node, proposal: id, command };
@@ -96,9 +105,21 @@ export class RedisAppender {
     return entry;
   }
 
+  /** Hands the tailer a proposal of ours it reads back (once), so it need not decode it. */
+  takeUnread(writer: string): Proposal | undefined {
+    const proposal = this.unread.get(writer);
+    if (proposal !== undefined) this.unread.delete(writer);
+    return proposal;
+  }
+
+  /** The log's history was replaced: entries not read back by now never will be. */
+  forgetUnread(): void {
+    this.unread.clear();
+  }
+
   private enqueue(payload: Buffer, writer: string, deadline: number): Promise<{ outcome: Promise<Sent>; batch: Batch }> {
     return new Promise((resolve) => {
-      if (this.queue.length === 0) queueMicrotask(() => this.flush());
+      if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ payload, writer, deadline, sent: (outcome, batch) => resolve({ outcome, batch }) });
     });
   }
@@ -125,7 +146,7 @@ export class RedisAppender {
     if (waitReplicas > 0) pipeline.wait(waitReplicas, waitTimeoutMs);
     // Sent on a ready socket, so any failure that is not Redis's own reply (an abort or a close
     // with the batch in flight) leaves the outcome open: settle it by reading the log.
-    const replies = pipeline.exec().catch((error: unknown) => {
+    const replies = conn.corked(() => pipeline.exec()).catch((error: unknown) => {
       throw asLost(error);
     });
     for (const [i, item] of items.entries()) {

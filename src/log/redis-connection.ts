@@ -131,6 +131,22 @@ export class RedisConnection {
   }
 
   /**
+   * Runs `send` with the socket corked: ioredis writes each command of a pipeline separately,
+   * and on loopback every write is a syscall that also does the receiving side's work. Corked,
+   * the commands leave in one writev (measured: the per-command writes were the largest single
+   * cost of a Redis-mode PUT, and corking them doubled PUT throughput).
+   */
+  corked<T>(send: () => T): T {
+    const socket = this.client.stream as { cork(): void; uncork(): void } | undefined;
+    socket?.cork();
+    try {
+      return send();
+    } finally {
+      socket?.uncork();
+    }
+  }
+
+  /**
    * The reply to `command`, or ConnectionLostError if the socket closes first, or DeadlineError
    * at the deadline. Call it in the same turn the command was issued, on a ready connection.
    */

@@ -87,7 +87,12 @@ export class RedisLog extends ReplicatedLog {
       this.tail,
       this.keys,
       { blockMs: BLOCK_MS, timeoutMs: this.writeTimeoutMs, batch: TAIL_BATCH },
-      { epoch: () => this.epoch, deliver: (entries) => this.deliver(entries), reset: (reason) => this.reset(reason) },
+      {
+        epoch: () => this.epoch,
+        deliver: (entries) => this.deliver(entries),
+        ownProposal: (writer) => this.appender.takeUnread(writer),
+        reset: (reason) => this.reset(reason),
+      },
       this.logger,
     );
     this.membership = new RedisMembership(
@@ -237,6 +242,7 @@ export class RedisLog extends ReplicatedLog {
     }
     this.epoch = loaded.epoch;
     this.knownSeq = loaded.lastSeq;
+    this.appender.forgetUnread();
     if (this.resetListeners.length === 0) this.logger.error('no onReset listener: this node keeps state from a history that no longer exists');
     for (const listener of this.resetListeners) {
       try {

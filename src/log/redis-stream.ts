@@ -21,7 +21,12 @@ export type RawStreamEntry = [id: Buffer, fields: Buffer[]];
 
 const PAGE = 1000;
 
-export function parseStreamEntry([id, fields]: RawStreamEntry): StreamEntry {
+/**
+ * `ownProposal` returns (and forgets) the proposal this node appended under a writer token, so
+ * the node that proposed an entry does not decode the payload it encoded itself: the token names
+ * exactly one append call, so the entry carrying it holds that proposal.
+ */
+export function parseStreamEntry([id, fields]: RawStreamEntry, ownProposal?: (writer: string) => Proposal | undefined): StreamEntry {
   const seq = seqOfStreamId(id.toString('latin1'));
   let payload: Buffer | undefined;
   let time = NaN;
@@ -40,7 +45,7 @@ export function parseStreamEntry([id, fields]: RawStreamEntry): StreamEntry {
     }
   }
   if (payload === undefined || !Number.isSafeInteger(time)) throw new Error(`log entry ${seq} lacks its payload or time`);
-  const { node, proposal, command } = decodeJson<Proposal>(payload);
+  const { node, proposal, command } = ownProposal?.(writer) ?? decodeJson<Proposal>(payload);
   return { entry: { seq, time, node, proposal, command }, writer };
 }
 
@@ -59,7 +64,7 @@ export async function scanStream(
   let from = Math.max(1, fromSeq);
   for (;;) {
     const raw = await conn.within(conn.client.xrangeBuffer(keys.log, String(from), '+', 'COUNT', PAGE), deadline());
-    const page = raw.map(parseStreamEntry);
+    const page = raw.map((entry) => parseStreamEntry(entry));
     if (page.length > 0 && visit(page) === true) return;
     const last = page.at(-1);
     if (last === undefined || page.length < PAGE) return;

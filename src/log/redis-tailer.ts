@@ -2,6 +2,7 @@ import type { LogEntry } from '../core/commands.js';
 import { ConnectionLostError, DeadlineError, type RedisConnection, type RedisLogLogger } from './redis-connection.js';
 import { type RedisKeys, streamId } from './redis-keys.js';
 import { parseStreamEntry, type RawStreamEntry, type StreamEntry } from './redis-stream.js';
+import type { Proposal } from './replicated-log.js';
 
 /**
  * Follows the log on its own connection (XREAD BLOCK would stall anything sharing it) and hands
@@ -26,6 +27,8 @@ export interface TailPosition {
 export interface TailerHost {
   epoch(): string;
   deliver(entries: readonly LogEntry[]): void;
+  /** The proposal this node appended under `writer`, if it is still waiting to be read back. */
+  ownProposal(writer: string): Proposal | undefined;
   /** Reloads the log after its history changed and returns where to continue from. */
   reset(reason: string): Promise<TailPosition>;
 }
@@ -97,18 +100,20 @@ export class RedisTailer {
   private async readOnce(): Promise<void> {
     const { conn, keys, options } = this;
     const results = await conn.within(
-      conn.client
-        .pipeline()
-        .xreadBuffer('COUNT', options.batch, 'BLOCK', options.blockMs, 'STREAMS', keys.log, streamId(this.position.seq))
-        .mget(keys.epoch, keys.seq)
-        .exec(),
+      conn.corked(() =>
+        conn.client
+          .pipeline()
+          .xreadBuffer('COUNT', options.batch, 'BLOCK', options.blockMs, 'STREAMS', keys.log, streamId(this.position.seq))
+          .mget(keys.epoch, keys.seq)
+          .exec(),
+      ),
       Date.now() + options.blockMs + options.timeoutMs,
     );
     const [[readError, read] = [], [stateError, state] = []] = results ?? [];
     if (readError || stateError) throw (readError ?? stateError) as Error;
     if (this.historyChanged(state as (string | null)[])) return;
     const streams = read as [key: Buffer, entries: RawStreamEntry[]][] | null;
-    const entries = (streams?.[0]?.[1] ?? []).map(parseStreamEntry);
+    const entries = (streams?.[0]?.[1] ?? []).map((raw) => parseStreamEntry(raw, (writer) => this.host.ownProposal(writer)));
     const first = entries[0];
     if (first === undefined) return;
     if (first.entry.seq !== this.position.seq + 1) {
