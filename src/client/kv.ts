@@ -52,7 +52,7 @@ export type TxnOp =
 
 /** Blocking reads may be held for wait + wait/16 of jitter; allow that plus a margin. */
 export function blockingTimeoutMs(waitMs: number): number {
-  return waitMs + waitMs / 16 + 5000;
+  return Math.ceil(waitMs + waitMs / 16) + 5000;
 }
 
 /** Consul's KV endpoint, `/v1/kv/<key>`. Writes answer booleans, as Consul does. */
