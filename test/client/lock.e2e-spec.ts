@@ -57,7 +57,7 @@ describe('Switchboard.lock and elect', () => {
     const waiters = new Set<() => void>();
     const start = (name: string): ChildProcess => {
       const child = spawn(process.execPath, ['test/client/elect-candidate.mjs', server.url, 'locks/primary', name], { stdio: ['ignore', 'pipe', 'inherit'] });
-      createInterface({ input: child.stdout! }).on('line', (line) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
         lines.push(line);
         for (const wake of [...waiters]) wake();
       });

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { type ChangeEvent, CompactedError, Switchboard } from '../../src/client/index.js';
+import { type ChangeEvent, CompactedError, Switchboard, type WatchBatch } from '../../src/client/index.js';
 import { collect, startNoWebSocketProxy, watchSubscriptions } from '../helpers/sdk.js';
 import { type ChildServer, type InProcessServer, spawnServer, startServer, tempDir } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -79,8 +79,8 @@ describe('Switchboard.watch', () => {
         { verb: 'set', key: 'batch/a', value: 'a' },
         { verb: 'set', key: 'batch/b', value: 'b' },
       ]);
-      const { value } = await first;
-      expect(value!.events.map((e) => e.key)).toEqual(['batch/a', 'batch/b']);
+      const batch = (await first).value as WatchBatch;
+      expect(batch.events.map((e) => e.key)).toEqual(['batch/a', 'batch/b']);
       await iterator.return!();
       expect(await watchSubscriptions(server.url)).toBe(0);
     });
