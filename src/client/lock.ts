@@ -149,6 +149,11 @@ class HeldLock implements Lock {
   }
 }
 
+/** The candidate's session ended while it tried (e.g. it could not renew through an outage). */
+function sessionEnded(error: unknown): boolean {
+  return error instanceof SwitchboardError && (error.code === 'SESSION_EXPIRED' || error.code === 'INVALID_SESSION');
+}
+
 export interface ElectOptions extends LockOptions {
   /** Called with the lock once this instance is primary; may be async. */
   readonly onElected: (lock: Lock) => void | Promise<void>;
@@ -172,7 +177,7 @@ export async function elect(lock: (key: string, options: LockOptions) => Promise
       failures = 0;
     } catch (error) {
       if (stop?.aborted) return;
-      if (!isTransient(error) && !(error instanceof SwitchboardError && error.code === 'SESSION_EXPIRED')) throw error;
+      if (!isTransient(error) && !sessionEnded(error)) throw error;
       await sleep(backoffDelay(failures++), stop).catch(() => undefined);
       continue;
     }

@@ -57,16 +57,16 @@ export function connectWatchSocket(address: string, token: string | undefined, t
 
 /**
  * Follows one subscription on a connected socket, advancing `cursor` with every batch, until
- * the socket disconnects (then it returns, so the caller reconnects and resumes from the
- * cursor). An overflow resubscribes from the cursor on the same socket; a compaction throws.
- * However it ends, the server-side subscription ends with it.
+ * the socket disconnects (then it returns whether the server had accepted the subscription, so
+ * the caller reconnects and resumes from the cursor). An overflow resubscribes from the cursor on
+ * the same socket; a compaction throws. However it ends, the server-side subscription ends with it.
  */
 export async function* followOnSocket(
   socket: WatchSocket,
   target: { readonly key: string; readonly recurse: boolean },
   cursor: WatchCursor,
   signal: AbortSignal,
-): AsyncGenerator<WatchBatch, void, undefined> {
+): AsyncGenerator<WatchBatch, boolean, undefined> {
   const queue = new MessageQueue<Incoming>();
   socket.on('events', (message) => queue.push({ kind: 'events', message }));
   socket.on('progress', (message) => queue.push({ kind: 'progress', message }));
@@ -76,12 +76,12 @@ export async function* followOnSocket(
   let id: number | undefined;
   try {
     id = await subscribe(socket, target, cursor);
-    if (id === undefined) return;
+    if (id === undefined) return false;
     for (;;) {
       const incoming = await queue.take(signal);
       switch (incoming.kind) {
         case 'disconnect':
-          return;
+          return true;
         case 'progress':
           cursor.progress(incoming.message.index);
           break;
@@ -99,7 +99,7 @@ export async function* followOnSocket(
           if (incoming.message.id !== id) break;
           cursor.progress(incoming.message.index);
           id = await subscribe(socket, target, cursor);
-          if (id === undefined) return;
+          if (id === undefined) return true;
           break;
       }
     }

@@ -61,11 +61,12 @@ export async function* watchBatches(context: WatchContext, key: string, options:
       await sleep(backoffDelay(failures++, context.backoff), signal);
       continue;
     }
-    failures = 0;
     refusedWhileHttpAnswers = 0;
-    yield* followOnSocket(socket, target, cursor, signal);
+    if (yield* followOnSocket(socket, target, cursor, signal)) failures = 0;
     if (signal.aborted) throw abortedError(signal);
-    // Disconnected: the next connect is immediate, later ones back off if it keeps failing.
+    // Disconnected: wait a jittered moment, so clients that lost the same server do not all
+    // return at once, and longer each time a connection ends before it could subscribe.
+    await sleep(backoffDelay(failures++, context.backoff), signal);
   }
 }
 
