@@ -6,6 +6,7 @@ import { backoffDelay, type BackoffOptions } from './retry-policy.js';
 import type { WatchBatch, WatchOptions } from './watch.js';
 import type { KvEntry } from './wire.js';
 
+/** `signal` cancels the boot only; once open, a LiveConfig runs until close() (or the client's). */
 export interface LiveConfigOptions extends CallOptions {
   /** Where the last good state is kept; without it a boot with the server down fails. */
   readonly cacheFile?: string;
@@ -30,6 +31,8 @@ export interface LiveConfigDeps {
   readonly closed: AbortSignal;
   readonly backoff: BackoffOptions;
   readonly warn: (message: string) => void;
+  /** Called when the config closes, so its owner stops tracking it. */
+  readonly forget: (config: LiveConfig) => void;
 }
 
 /**
@@ -119,6 +122,7 @@ export class LiveConfig implements AsyncDisposable {
   /** Stops following and waits for the last cache write. */
   async close(): Promise<void> {
     this.stopped.abort(new SwitchboardError('ABORTED', 'live config closed'));
+    this.deps.forget(this);
     await this.following;
     await this.cacheWrite;
   }

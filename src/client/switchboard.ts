@@ -140,6 +140,7 @@ export class Switchboard implements AsyncDisposable {
         closed: this.stopping.signal,
         backoff: this.watchContext.backoff,
         warn: this.watchContext.warn,
+        forget: (closed) => this.liveConfigs.delete(closed),
       },
       prefix,
       { ...options, ...(cacheFile === undefined ? {} : { cacheFile }) },
