@@ -83,6 +83,8 @@ class Connection {
 
 /** What the gateway holds per socket. */
 export interface WatchConnection {
+  /** Live subscriptions on this connection. */
+  readonly subscriptionCount: number;
   subscribe(request: SubscribeRequest): { id: number; index: number };
   /** False when no subscription with that id is live on this connection. */
   unsubscribe(id: number): boolean;
@@ -132,6 +134,9 @@ export class SubscriptionHub {
     const connection = new Connection(sink);
     this.connections.add(connection);
     return {
+      get subscriptionCount() {
+        return connection.subscriptions.size;
+      },
       subscribe: (request) => this.subscribe(connection, request),
       unsubscribe: (id) => this.unsubscribe(connection, id),
       drained: () => this.scheduleFlush(connection),

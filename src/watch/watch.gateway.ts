@@ -74,6 +74,12 @@ class SocketSink implements WatchSink {
 type AckCallback<T> = ((reply: T) => void) | undefined;
 
 /**
+ * Subscriptions one socket may hold: each costs hub memory and a history replay, so one client
+ * must not be able to take the server's memory by subscribing in a loop.
+ */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 1024;
+
+/**
  * The `/watch` namespace on the server's own port: thin, all logic in SubscriptionHub. Replies
  * go through acks (Nest's exception events carry no correlation to the request); a payload that
  * is not a valid request is answered `{ok: false, error}` when the client asked for an ack and
@@ -119,7 +125,11 @@ export class WatchGateway implements OnGatewayInit, OnGatewayConnection<WatchSoc
   subscribe(@ConnectedSocket() socket: WatchSocket, @MessageBody() payload: unknown, @Ack() ack: AckCallback<SubscribeAck>): void {
     const parsed = parseSubscribe(payload);
     if (!parsed.ok) return reply(ack, parsed);
-    reply(ack, { ok: true, ...socket.data.connection.subscribe(parsed.request) });
+    const { connection } = socket.data;
+    if (connection.subscriptionCount >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+      return reply(ack, { ok: false, error: `too many subscriptions on this connection (at most ${MAX_SUBSCRIPTIONS_PER_SOCKET}); open another connection` });
+    }
+    reply(ack, { ok: true, ...connection.subscribe(parsed.request) });
   }
 
   @SubscribeMessage('unsubscribe')

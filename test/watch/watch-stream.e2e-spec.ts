@@ -4,6 +4,7 @@ import { type InProcessServer, startServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { WatchClient, type WatchSocket } from '../helpers/watch-client.js';
 import { historyAfter, watchViolations } from '../helpers/watch-validator.js';
+import { MAX_SUBSCRIPTIONS_PER_SOCKET } from '../../src/watch/watch.gateway.js';
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
@@ -145,6 +146,16 @@ describe('watch over socket.io', () => {
       await put('still/works', 'yes');
       await client.until(() => client.eventsOf(id).length === 1, 'an event after the garbage');
       expect(client.socket.connected).toBe(true);
+    });
+
+    it(`refuses subscriptions past ${MAX_SUBSCRIPTIONS_PER_SOCKET} on one socket, and accepts again after an unsubscribe`, async () => {
+      const client = await connect();
+      const acks = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS_PER_SOCKET }, (_, i) => client.subscribe({ key: `cap/${i}` })));
+      expect(acks.every((ack) => ack.ok)).toBe(true);
+      expect(await client.subscribe({ key: 'cap/one-too-many' })).toEqual({ ok: false, error: expect.stringMatching(/^too many subscriptions on this connection/) });
+      const first = acks[0] as { ok: true; id: number };
+      expect(await client.unsubscribe(first.id)).toEqual({ ok: true });
+      expect(await client.subscribe({ key: 'cap/now-fits' })).toMatchObject({ ok: true });
     });
 
     it('frees subscriptions on unsubscribe and every one of a socket on disconnect', async () => {
