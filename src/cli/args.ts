@@ -48,16 +48,12 @@ export class HelpRequested extends Error {
 }
 
 export function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
-  let parsed: { values: OptionValues; positionals: string[] };
+  let parsed: ParsedArgs;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    }) as { values: OptionValues; positionals: string[] };
+    const result = parseArgs({ args: [...argv], options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = { values: result.values, positionals: result.positionals };
   } catch (error) {
-    // parseArgs explains itself ("Unknown option '--x'…"); keep its first sentence.
+    // parseArgs explains itself ("Unknown option '--x'. To specify…"); keep its first sentence.
     throw new UsageError(firstSentence(error instanceof Error ? error.message : String(error)), spec.usage);
   }
   if (parsed.values.help === true) throw new HelpRequested(spec.usage);
@@ -124,7 +120,7 @@ export function durationOption(args: ParsedArgs, name: string, fallback: string,
 }
 
 function firstSentence(message: string): string {
-  const end = message.indexOf('. ');
+  const end = message.search(/\.\s/);
   return end === -1 ? message : message.slice(0, end + 1);
 }
 

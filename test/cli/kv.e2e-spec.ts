@@ -106,7 +106,7 @@ describe('switchboard kv and session commands', () => {
     await text.waitForOutput(/delete watched\/before\n/);
     expect(text.stdout()).toMatch(new RegExp(`^${from} put watched/before = x\n\\d+ put watched/after = y\n\\d+ delete watched/before\n$`));
     await json.waitForOutput(/"Type":"delete"/);
-    const events = json.stdout().trim().split('\n').map((line) => JSON.parse(line));
+    const events = json.stdout().trim().split('\n').map((line) => JSON.parse(line) as { Type: string; Key: string });
     expect(events.map((event) => [event.Type, event.Key])).toEqual([
       ['put', 'watched/before'],
       ['put', 'watched/after'],

@@ -64,7 +64,7 @@ describe('switchboard lock and elect', () => {
     await first.waitForOutput(/^first$/m);
     const second = startCli(['lock', 'svc/queue', '--', 'sh', '-c', 'echo second'], { env });
     await second.waitForOutput(/waiting for the lock on svc\/queue/, 'stderr');
-    await waitFor(async () => (await fetch(`${server.url}/v1/session/list`).then((r) => r.json())).length >= 2, 5000, 'the second session');
+    await waitFor(async () => ((await (await fetch(`${server.url}/v1/session/list`)).json()) as unknown[]).length >= 2, 5000, 'the second session');
     expect(second.stdout()).toBe('');
 
     await writeFile(release, '');

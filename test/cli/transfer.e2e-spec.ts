@@ -59,7 +59,7 @@ describe('switchboard kv export and import', () => {
 
   it('imports from stdin and refuses a file that is not an export, with exit 1', async () => {
     const input = JSON.stringify([{ key: 'stdin/a', flags: 7, value: Buffer.from('A').toString('base64') }]);
-    expect(await runCli(['kv', 'import', '--address', target.url], { input })).toMatchObject({ code: 0, stderr: 'switchboard: imported 1 keys\n' });
+    expect(await runCli(['kv', 'import', '--address', target.url], { input })).toMatchObject({ code: 0, stderr: 'switchboard: imported 1 key\n' });
     expect((await runCli(['kv', 'get', 'stdin/a', '--json', '--address', target.url])).stdout).toContain('"Flags": "7"');
     const bad = await runCli(['kv', 'import', '-', '--address', target.url], { input: '{"key": "x"}' });
     expect(bad.code).toBe(1);

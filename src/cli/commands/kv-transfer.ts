@@ -44,7 +44,7 @@ export const exportCommand = defineCommand(
     await using client = connect(args);
     const entries = await client.kv.list(prefix);
     writeStdout(consulExportJson(entries));
-    if (entries.length >= PROGRESS_EVERY) progress(`exported ${entries.length} keys`);
+    if (entries.length >= PROGRESS_EVERY) progress(`exported ${keyCount(entries.length)}`);
     return EXIT_OK;
   },
 );
@@ -64,7 +64,7 @@ export const importCommand = defineCommand(
     const entries = parseConsulExport(text, source === '-' ? 'stdin' : source);
     await using client = connect(args);
     await importEntries(client, entries);
-    progress(`imported ${entries.length} keys`);
+    progress(`imported ${keyCount(entries.length)}`);
     return EXIT_OK;
   },
 );
@@ -165,6 +165,10 @@ async function writeBatch(client: Switchboard, batch: readonly ExportEntry[], si
   }
   const ops: TxnOp[] = batch.map((entry) => ({ verb: 'set', key: entry.key, value: entry.value, flags: entry.flags }));
   await client.kv.txn(ops, { signal });
+}
+
+function keyCount(count: number): string {
+  return `${count} ${count === 1 ? 'key' : 'keys'}`;
 }
 
 function reason(error: unknown): string {
