@@ -1,4 +1,4 @@
-import { Switchboard } from '../client/index.js';
+import type { Switchboard } from '../client/index.js';
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import { progress } from './output.js';
 
@@ -30,8 +30,13 @@ export function serverToken(args: ParsedArgs, env: NodeJS.ProcessEnv = process.e
   return firstSet(args.values.token, env.SWITCHBOARD_TOKEN, env.CONSUL_HTTP_TOKEN);
 }
 
-/** A client for the command's server; the SDK's rare warnings go to stderr with the CLI's prefix. */
-export function connect(args: ParsedArgs): Switchboard {
+/**
+ * A client for the command's server; the SDK's rare warnings go to stderr with the CLI's prefix.
+ * The SDK (with socket.io-client) is loaded here, not at startup: it is most of a command's start
+ * time, and usage errors and --help do without it.
+ */
+export async function connect(args: ParsedArgs): Promise<Switchboard> {
+  const { Switchboard } = await import('../client/index.js');
   const token = serverToken(args);
   return new Switchboard({ address: serverAddress(args), ...(token === undefined ? {} : { token }), logger: { warn: progress } });
 }

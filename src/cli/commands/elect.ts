@@ -20,7 +20,7 @@ export const electCommand: Command = {
   summary: 'run a command while elected primary, as a standby otherwise',
   async run(argv) {
     const { key, command, ttl, lockDelay, graceMs, args } = parseHolderArgs(ELECT_SPEC, argv);
-    await using client = connect(args);
+    await using client = await connect(args);
     const stop = new AbortController();
     let child: ChildCommand | undefined;
     let exitCode: number | undefined;

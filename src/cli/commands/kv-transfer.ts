@@ -41,7 +41,7 @@ export const exportCommand = defineCommand(
   async (args) => {
     // As in Consul: keys cannot start with "/", but people write "/foo".
     const prefix = (args.positionals[0] ?? '').replace(/^\//, '');
-    await using client = connect(args);
+    await using client = await connect(args);
     const entries = await client.kv.list(prefix);
     writeStdout(consulExportJson(entries));
     if (entries.length >= PROGRESS_EVERY) progress(`exported ${keyCount(entries.length)}`);
@@ -62,7 +62,7 @@ export const importCommand = defineCommand(
     const source = args.positionals[0] ?? '-';
     const text = source === '-' ? (await readStdin()).toString('utf8') : await readFile(source, 'utf8');
     const entries = parseConsulExport(text, source === '-' ? 'stdin' : source);
-    await using client = connect(args);
+    await using client = await connect(args);
     await importEntries(client, entries);
     progress(`imported ${keyCount(entries.length)}`);
     return EXIT_OK;

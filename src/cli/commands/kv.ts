@@ -24,7 +24,7 @@ const get = defineCommand(
   'print a key\'s value',
   spec('kv get <key> [--json]', 'Prints the value of <key> as raw bytes (no newline added); exits 1 when the key does not exist.', JSON_OPTION, [JSON_OPTION_LINE], { min: 1, max: 1 }),
   async (args) => {
-    await using client = connect(args);
+    await using client = await connect(args);
     const key = keyArgument(args);
     const entry = await client.kv.get(key);
     if (entry === undefined) throw new CliFailure(`key ${JSON.stringify(key)} not found`);
@@ -49,7 +49,7 @@ const put = defineCommand(
     const key = keyArgument(args);
     const argument = args.positionals[1];
     const value = argument === '-' || (argument === undefined && !process.stdin.isTTY) ? await readStdin() : (argument ?? '');
-    await using client = connect(args);
+    await using client = await connect(args);
     if (!(await client.kv.put(key, value, { ...(flags === undefined ? {} : { flags }), ...(cas === undefined ? {} : { cas }) }))) {
       throw new CliFailure(`check-and-set failed: ${JSON.stringify(key)} ${cas === 0 ? 'already exists' : `is not at ModifyIndex ${cas}`}`);
     }
@@ -69,7 +69,7 @@ const remove = defineCommand(
   async (args, { usage }) => {
     const cas = integerOption(args, 'cas', usage);
     const key = keyArgument(args);
-    await using client = connect(args);
+    await using client = await connect(args);
     if (!(await client.kv.delete(key, { recurse: args.values.recurse === true, ...(cas === undefined ? {} : { cas }) }))) {
       throw new CliFailure(`check-and-set failed: ${JSON.stringify(key)} is not at ModifyIndex ${cas}`);
     }
@@ -81,7 +81,7 @@ const list = defineCommand(
   'print every key and value under a prefix',
   spec('kv list [<prefix>] [--json]', 'Prints "key = value" for every key under <prefix> (default: all), in key order.', JSON_OPTION, [JSON_OPTION_LINE], { min: 0, max: 1 }),
   async (args) => {
-    await using client = connect(args);
+    await using client = await connect(args);
     const entries = await client.kv.list(keyArgument(args));
     if (args.values.json === true) printJson(entries.map(entryJson));
     else writeStdout(entries.map((entry) => `${entry.key} = ${displayValue(entry.value)}\n`).join(''));
@@ -99,7 +99,7 @@ const keys = defineCommand(
     { min: 0, max: 1 },
   ),
   async (args) => {
-    await using client = connect(args);
+    await using client = await connect(args);
     const separator = args.values.separator;
     const names = await client.kv.keys(keyArgument(args), typeof separator === 'string' ? { separator } : {});
     if (args.values.json === true) printJson(names);
@@ -122,7 +122,7 @@ const watch = defineCommand(
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
     process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-    await using client = connect(args);
+    await using client = await connect(args);
     try {
       for await (const event of client.watch(keyArgument(args), { recurse: args.values.recurse === true, signal: stop.signal, ...(fromIndex === undefined ? {} : { fromIndex }) })) {
         if (args.values.json === true) printJsonLine(eventJson(event));
@@ -146,7 +146,7 @@ const history = defineCommand(
   ),
   async (args, { usage }) => {
     const index = integerOption(args, 'index', usage);
-    await using client = connect(args);
+    await using client = await connect(args);
     const page = await client.history(keyArgument(args), { recurse: args.values.recurse === true, ...(index === undefined ? {} : { index }) });
     if (args.values.json === true) printJson({ Index: page.index, Events: page.events.map(eventJson) });
     else writeStdout(page.events.map((event) => `${eventLine(event)}\n`).join(''));
@@ -158,7 +158,7 @@ const versions = defineCommand(
   'print the retained versions of a key',
   spec('kv versions <key> [--json]', 'Prints the retained versions of <key>, newest first: "<modifyIndex> <value>".', JSON_OPTION, [JSON_OPTION_LINE], { min: 1, max: 1 }),
   async (args) => {
-    await using client = connect(args);
+    await using client = await connect(args);
     const retained = await client.versions(keyArgument(args));
     if (args.values.json === true) printJson(retained.map(versionJson));
     else writeStdout(retained.map((version) => `${version.modifyIndex} ${displayValue(version.value)}\n`).join(''));
@@ -179,7 +179,7 @@ const rollback = defineCommand(
     const cas = integerOption(args, 'cas', usage);
     const key = keyArgument(args);
     const modifyIndex = nonNegativeInteger(args.positionals[1] ?? '', '<modifyIndex>', usage);
-    await using client = connect(args);
+    await using client = await connect(args);
     if (!(await client.rollback(key, modifyIndex, cas === undefined ? {} : { cas }))) {
       throw new CliFailure(`check-and-set failed: ${JSON.stringify(key)} is not at ModifyIndex ${cas}`);
     }

@@ -74,7 +74,7 @@ export const lockCommand: Command = {
   summary: 'run a command while holding a lock',
   async run(argv) {
     const { key, command, ttl, lockDelay, graceMs, args } = parseHolderArgs(LOCK_SPEC, argv);
-    await using client = connect(args);
+    await using client = await connect(args);
     const interrupted = new AbortController();
     let child: ChildCommand | undefined;
     let stopSignal: NodeJS.Signals | undefined;

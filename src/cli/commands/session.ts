@@ -8,7 +8,7 @@ const list = defineCommand(
   'list the sessions',
   clientCommandSpec('session list [--json]', 'Prints every session, one per line: id, name, node, TTL, behavior.', JSON_OPTION, [JSON_OPTION_LINE], { min: 0, max: 0 }),
   async (args) => {
-    await using client = connect(args);
+    await using client = await connect(args);
     const sessions = await client.sessions.list();
     if (args.values.json === true) printJson(sessions.map(sessionJson));
     else writeStdout(sessions.map((session) => `${sessionLine(session)}\n`).join(''));
@@ -21,7 +21,7 @@ const info = defineCommand(
   clientCommandSpec('session info <id> [--json]', 'Describes the session <id>; exits 1 when it does not exist.', JSON_OPTION, [JSON_OPTION_LINE], { min: 1, max: 1 }),
   async (args) => {
     const id = args.positionals[0] ?? '';
-    await using client = connect(args);
+    await using client = await connect(args);
     const session = await client.sessions.info(id);
     if (session === undefined) throw new CliFailure(`session ${JSON.stringify(id)} not found`);
     if (args.values.json === true) printJson(sessionJson(session));
@@ -47,7 +47,7 @@ const destroy = defineCommand(
   'end a session, releasing (or deleting) its keys',
   clientCommandSpec('session destroy <id>', 'Ends the session <id>: the keys it holds are released or deleted, per its behavior. Ending a missing session succeeds.', {}, [], { min: 1, max: 1 }),
   async (args) => {
-    await using client = connect(args);
+    await using client = await connect(args);
     await client.sessions.destroy(args.positionals[0] ?? '');
     return EXIT_OK;
   },
