@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { runCli, startCli } from '../helpers/cli.js';
 import { type InProcessServer, startServer } from '../helpers/server.js';
 
@@ -138,5 +140,24 @@ describe('switchboard kv and session commands', () => {
     const unreachable = await runCli(['kv', 'get', 'addr/k'], { env: { SWITCHBOARD_ADDR: dead } });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^switchboard: .*127\.0\.0\.1:1.*\n$/);
+  });
+
+  it('sends --token, else SWITCHBOARD_TOKEN, else CONSUL_HTTP_TOKEN, as X-Consul-Token', async () => {
+    // The server accepts every token today, so a stand-in records what arrives.
+    const tokens: (string | undefined)[] = [];
+    const recorder = createServer((request, response) => {
+      tokens.push(request.headers['x-consul-token'] as string | undefined);
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+    try {
+      await runCli(['kv', 'get', 'k', '--token', 'flag'], { env: { SWITCHBOARD_ADDR: address, SWITCHBOARD_TOKEN: 'env', CONSUL_HTTP_TOKEN: 'consul' } });
+      await runCli(['kv', 'get', 'k'], { env: { SWITCHBOARD_ADDR: address, SWITCHBOARD_TOKEN: 'env', CONSUL_HTTP_TOKEN: 'consul' } });
+      await runCli(['kv', 'get', 'k'], { env: { SWITCHBOARD_ADDR: address, CONSUL_HTTP_TOKEN: 'consul' } });
+      expect(tokens).toEqual(['flag', 'env', 'consul']);
+    } finally {
+      await new Promise((resolve) => recorder.close(resolve));
+    }
   });
 });
