@@ -1,5 +1,5 @@
 import type { SwitchboardError } from '../../client/index.js';
-import { type Command, type CommandSpec, durationOption, parseCommand, UsageError } from '../args.js';
+import { type Command, type CommandSpec, durationOption, parseCommand, type ParsedArgs, UsageError } from '../args.js';
 import { ChildCommand, signalExitCode } from '../child-command.js';
 import { connect } from '../connection.js';
 import { CliFailure, progress } from '../output.js';
@@ -34,7 +34,7 @@ export interface HolderArgs {
   readonly ttl: string;
   readonly lockDelay: string;
   readonly graceMs: number;
-  readonly args: ReturnType<typeof parseCommand>;
+  readonly args: ParsedArgs;
 }
 
 export function holderSpec(synopsis: string, description: string): CommandSpec {
