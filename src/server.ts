@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IoAdapter } from '@nestjs/platform-socket.io';
@@ -6,7 +7,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import { MALFORMED_PATH } from './common/key-path.js';
 import { MAX_BODY_BYTES } from './common/consul-exception.filter.js';
-import { type AppConfig, advertisedAddress, type LogLevel } from './config/app-config.js';
+import { type AppConfig, advertisedAddress, ConfigError, type LogLevel } from './config/app-config.js';
 import { Replica } from './replica/replica.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -46,4 +47,24 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
     app.get(Replica).advertise(advertisedAddress(config, port));
   });
   return app;
+}
+
+/**
+ * Builds the server and listens on the configured address: what `npm start` and
+ * `switchboard server` both run. Shutdown is Nest's (enableShutdownHooks: SIGTERM, SIGINT).
+ */
+export async function runServer(config: AppConfig): Promise<NestFastifyApplication> {
+  const app = await createServer(config);
+  await app.listen(config.port, config.host);
+  // Tests and scripts wait for this line; it names the real port when PORT=0.
+  new Logger('Switchboard').log(`serving on ${await app.getUrl()} (data in ${config.dataDir})`);
+  return app;
+}
+
+/**
+ * Boot failures (bad config, locked or corrupt data dir) are the operator's to fix: one message,
+ * every bad variable at once for a ConfigError.
+ */
+export function bootFailureMessage(error: unknown): string {
+  return error instanceof ConfigError ? error.message : `switchboard: ${error instanceof Error ? error.message : String(error)}`;
 }
