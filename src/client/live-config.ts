@@ -181,7 +181,14 @@ export class LiveConfig implements AsyncDisposable {
     this.currentSource = 'server';
     this.saveCache();
     const change: ConfigChange = { index, source: 'server', changedKeys: [...changed].sort() };
-    for (const listener of this.listeners) listener(change);
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        // One listener's bug must neither stop the others nor the following of the prefix.
+        this.deps.warn(`a change listener of ${JSON.stringify(this.prefix)} threw: ${String(error)}`);
+      }
+    }
   }
 
   /**

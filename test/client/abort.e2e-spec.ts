@@ -28,6 +28,9 @@ describe('an AbortSignal cancels every kind of call', () => {
   });
   afterAll(async () => {
     await client.close();
+    // Known server-side issue (reported): after a client aborts a blocking read, the app's close()
+    // can wait out the 65 s keep-alive timeout for that connection. Every call here is settled.
+    server.app.getHttpServer().closeAllConnections();
     await server.close();
   });
 
@@ -64,8 +67,9 @@ describe('an AbortSignal cancels every kind of call', () => {
     await using watcher = new Switchboard({ address: server.url, transport });
     const controller = new AbortController();
     const watch = collect(watcher.watch('abort/', { recurse: true, signal: controller.signal }));
-    await client.kv.put('abort/k', 'changed');
+    // Abort once the watch is parked on the server (a subscription, or a blocking history read).
     if (transport === 'websocket') await waitFor(async () => (await watchSubscriptions(server.url)) === 1, 5000, 'the subscription');
+    else await waitFor(async () => (await blockingWaiters(server.url)) === 1, 5000, 'the parked long-poll');
     controller.abort();
     expect(await watch.done).toMatchObject({ code: 'ABORTED' });
     expect(await watchSubscriptions(server.url)).toBe(0);
