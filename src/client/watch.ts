@@ -4,7 +4,6 @@ import type { CallOptions } from './kv.js';
 import { type BackoffOptions, backoffDelay } from './retry-policy.js';
 import { WatchCursor, type WatchBatch } from './watch-cursor.js';
 import { followByLongPoll, type LongPollContext } from './watch-long-poll.js';
-import { connectWatchSocket, followOnSocket } from './watch-socket.js';
 import type { ChangeEvent } from './wire.js';
 
 export type { WatchBatch } from './watch-cursor.js';
@@ -45,6 +44,9 @@ export async function* watchBatches(context: WatchContext, key: string, options:
   const target = { key, recurse: options.recurse === true };
   const cursor = new WatchCursor(options.fromIndex);
   if (context.transport === 'long-poll') return yield* followByLongPoll(context, target, cursor, signal);
+  // Loaded on first use: socket.io-client is most of the SDK's load time, and a client that
+  // never watches (a CLI command, a service that only reads) should not pay for it.
+  const { connectWatchSocket, followOnSocket } = await import('./watch-socket.js');
   let failures = 0;
   let refusedWhileHttpAnswers = 0;
   for (;;) {
