@@ -1,21 +1,12 @@
 import { compareKeys } from './byte-order.js';
-import type { ServiceCheckRef, SessionBehavior } from './commands.js';
+import type { SessionCreateCommand } from './commands.js';
 
 /**
- * A session as the state machine keeps it. Immutable: a renew replaces the record.
- * `deadline` is the log time (ms) after which the session is invalid, 0 when it has no TTL.
+ * A session as the state machine keeps it: what its create command said, plus the index of that
+ * command and `deadline`, the log time (ms) after which the session is invalid (0: no TTL).
+ * Immutable: a renew replaces the record.
  */
-export interface Session {
-  readonly id: string;
-  readonly name: string;
-  readonly node: string;
-  readonly ttl: string;
-  readonly ttlMs: number;
-  readonly expiryMs: number;
-  readonly behavior: SessionBehavior;
-  readonly lockDelayMs: number;
-  readonly nodeChecks: readonly string[] | null;
-  readonly serviceChecks: readonly ServiceCheckRef[] | null;
+export interface Session extends Omit<SessionCreateCommand, 'type'> {
   readonly createIndex: number;
   readonly deadline: number;
 }

@@ -1,4 +1,4 @@
-import { ConsulHttpError } from '../common/consul-error.js';
+import { consulFailure as failure } from '../common/consul-error-fixture.js';
 import { SERF_HEALTH, isSessionId, parseSessionCreate, parseSessionId, type SessionSettings } from './session-request.js';
 
 const NODE = 'switchboard-1';
@@ -7,15 +7,6 @@ function create(body: string | object): SessionSettings {
   return parseSessionCreate(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), NODE);
 }
 
-function failure(run: () => unknown): { status: number; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConsulHttpError) return { status: error.status, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a ConsulHttpError');
-}
 
 const DEFAULTS: SessionSettings = {
   name: '',

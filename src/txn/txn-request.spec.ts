@@ -1,19 +1,10 @@
-import { ConsulHttpError } from '../common/consul-error.js';
+import { consulFailure as failure } from '../common/consul-error-fixture.js';
 import { MAX_TXN_OPS, parseTxn, type ParsedTxn } from './txn-request.js';
 
 function parse(body: string | unknown[]): ParsedTxn {
   return parseTxn(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
 }
 
-function failure(run: () => unknown): { status: number; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConsulHttpError) return { status: error.status, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a ConsulHttpError');
-}
 
 const kv = (fields: Record<string, unknown>): { KV: Record<string, unknown> } => ({ KV: fields });
 

@@ -1,18 +1,6 @@
 import { rawRequest, type RawResponse } from '../helpers/http.js';
 import { type InProcessServer, startServer } from '../helpers/server.js';
-
-interface HistoryEvent {
-  Type: 'put' | 'delete';
-  Key: string;
-  Value: string | null;
-  Flags: number;
-  CreateIndex: number;
-  ModifyIndex: number;
-  LockIndex: number;
-  Session: string | null;
-  PrevValue: string | null;
-  PrevModifyIndex: number;
-}
+import type { HistoryEvent } from '../helpers/watch-validator.js';
 
 interface HistoryPage {
   Index: number;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { OutputWatch } from './output-watch.js';
 
 /**
  * The built CLI (`dist/cli/main.js`, so `npm run build` first) as a child process, with only
@@ -47,23 +48,20 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
   const child = spawnCli(args, options);
   const stdout: Buffer[] = [];
   let stderr = '';
-  const listeners = new Set<() => void>();
-  const notify = (): void => listeners.forEach((listener) => listener());
+  const watch = new OutputWatch();
   child.stdout?.on('data', (chunk: Buffer) => {
     stdout.push(chunk);
-    notify();
+    watch.changed();
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
-    notify();
+    watch.changed();
   });
   if (options.input !== undefined) child.stdin?.end(options.input);
-  let hasExited = false;
   const exited = new Promise<number | string>((resolve) =>
     child.once('close', (code, signal) => {
-      hasExited = true;
       resolve(code ?? signal ?? -1);
-      notify();
+      watch.exit();
     }),
   );
   const stdoutText = (): string => Buffer.concat(stdout).toString('utf8');
@@ -72,21 +70,12 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
     stdout: stdoutText,
     stderr: () => stderr,
     waitForOutput(pattern, stream = 'stdout', timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const match = pattern.exec(stream === 'stdout' ? stdoutText() : stderr);
-          if (match !== null) done(() => resolve(match));
-          else if (hasExited) done(() => reject(new Error(`the CLI exited before printing ${pattern} on ${stream}; stdout:\n${stdoutText()}\nstderr:\n${stderr}`)));
-        };
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${pattern} on ${stream} within ${timeoutMs} ms; stdout:\n${stdoutText()}\nstderr:\n${stderr}`))), timeoutMs);
-        const done = (settle: () => void): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      });
+      return watch.waitFor(
+        () => pattern.exec(stream === 'stdout' ? stdoutText() : stderr),
+        `${pattern} on ${stream}`,
+        timeoutMs,
+        () => `stdout:\n${stdoutText()}\nstderr:\n${stderr}`,
+      );
     },
     async result(timeoutMs = 20_000) {
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { Cluster } from '../helpers/cluster.js';
 import { rawRequest } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { type HistoryEvent, historyAfter } from '../helpers/watch-validator.js';
 
 const KEY = 'service/orders/leader';
 const TTL_MS = 10_000;
@@ -34,18 +35,6 @@ function startCandidate(name: string, url: string): Candidate {
     timeline.push(event);
   });
   return { name, process: child, events, exited: new Promise((resolve) => child.once('exit', resolve)) };
-}
-
-interface HistoryEvent {
-  readonly Type: 'put' | 'delete';
-  readonly ModifyIndex: number;
-  readonly LockIndex: number;
-  readonly Session: string | null;
-}
-
-async function keyHistory(url: string): Promise<HistoryEvent[]> {
-  const res = await rawRequest(url, `/v1/history/${KEY}?index=0`);
-  return (JSON.parse(res.text) as { Events: HistoryEvent[] }).Events;
 }
 
 async function holder(url: string): Promise<string | undefined> {
@@ -98,7 +87,7 @@ describe('leader election across three nodes', () => {
     expect(second.lockIndex).toBe(first.lockIndex! + 1);
 
     // Every node applied the same history for the key, expiry included.
-    const histories = await Promise.all(cluster.names.map((name) => keyHistory(cluster.url(name))));
+    const histories = await Promise.all(cluster.names.map((name) => historyAfter(cluster.url(name), KEY, false, 0)));
     for (const history of histories.slice(1)) expect(history).toEqual(histories[0]);
     const events = histories[0]!;
     let current: HistoryEvent | undefined;

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Switchboard } from '../../src/client/index.js';
+import { OutputWatch } from '../helpers/output-watch.js';
 import { type InProcessServer, startServer, tempDir } from '../helpers/server.js';
 
 /** The example as its README runs it, one process per instance, its log collected. */
@@ -19,10 +20,10 @@ function startService(env: Record<string, string>): ServiceProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const listeners = new Set<() => void>();
+  const watch = new OutputWatch();
   const onData = (chunk: Buffer): void => {
     output += chunk.toString('utf8');
-    for (const listener of [...listeners]) listener();
+    watch.changed();
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
@@ -30,25 +31,12 @@ function startService(env: Record<string, string>): ServiceProcess {
   let hasExited = false;
   void exited.then(() => {
     hasExited = true;
-    for (const listener of [...listeners]) listener();
+    watch.exit();
   });
   return {
     output: () => output,
-    waitForLog(pattern, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (pattern.test(output)) done(resolve);
-          else if (hasExited) done(() => reject(new Error(`exited before logging ${String(pattern)}:\n${output}`)));
-        };
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${String(pattern)} within ${timeoutMs} ms:\n${output}`))), timeoutMs);
-        const done = (settle: () => void): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      });
+    async waitForLog(pattern, timeoutMs = 10_000) {
+      await watch.waitFor(() => pattern.exec(output), `the log line ${String(pattern)}`, timeoutMs, () => output);
     },
     async stop() {
       if (!hasExited) child.kill('SIGTERM');
