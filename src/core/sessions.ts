@@ -111,20 +111,19 @@ export class SessionTable {
     return this.heap[0]?.deadline;
   }
 
-  /** Sessions whose deadline `time` has passed, earliest first; they stay in the table. */
+  /**
+   * Sessions whose deadline `time` has passed, earliest first. Their marks leave the heap, so the
+   * caller must remove every one it gets (apply invalidates them at once).
+   */
   overdue(time: number): Session[] {
     const due: Session[] = [];
-    const kept: DeadlineMark[] = [];
     for (;;) {
       this.dropStaleTop();
       const top = this.heap[0];
       if (top === undefined || top.deadline >= time) break;
       this.pop();
-      kept.push(top);
       due.push(this.byId.get(top.id) as Session);
     }
-    // The caller removes them; until it does, their marks must stay findable.
-    for (const mark of kept) this.push(mark);
     return due;
   }
 
