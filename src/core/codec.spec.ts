@@ -29,6 +29,30 @@ describe('codec', () => {
     expect(encodeJson(build()).equals(encodeJson(build()))).toBe(true);
   });
 
+  it('writes the JSON text JSON.stringify gives for the tagged value', () => {
+    const value = {
+      s: 'quote " backslash \\ newline \n é \u{1F600} \u2028',
+      n: [0, -1, 1.5, 2 ** 53, -0],
+      b: [true, false, null],
+      skipped: undefined,
+      nested: { list: [[], {}, [undefined, { x: 1 }]], big: 2n ** 64n - 1n, bytes: Buffer.from('ab') },
+    };
+    const tagged = {
+      s: value.s,
+      n: value.n,
+      b: value.b,
+      nested: { list: [[], {}, [null, { x: 1 }]], big: { $u: '18446744073709551615' }, bytes: { $r: [0, 2] } },
+    };
+    const encoded = encodeJson(value);
+    expect(encoded.toString('utf8', 4, 4 + encoded.readUInt32BE(0))).toBe(JSON.stringify(tagged));
+  });
+
+  it('leaves the requested headroom in front of the encoded bytes', () => {
+    const plain = encodeJson({ v: Buffer.from('x') });
+    const framed = encodeJson({ v: Buffer.from('x') }, true, 8);
+    expect(framed.subarray(8).equals(plain)).toBe(true);
+  });
+
   it.each([
     ['shorter than its header', Buffer.from([0, 0])],
     ['shorter than its JSON length', Buffer.from([0, 0, 0, 9, 0x7b])],

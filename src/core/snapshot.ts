@@ -53,6 +53,28 @@ function canonicalEvent(e: ChangeEvent): ChangeEvent {
   return e.prev === undefined ? event : { ...event, prev: canonicalEntry(e.prev) };
 }
 
+/*
+ * The hot record shapes written as text directly, field for field what JSON.stringify gives for
+ * canonicalEntry / canonicalVersion / canonicalEvent (which decoding still uses): a snapshot holds
+ * hundreds of thousands of them, and building a canonical copy of each was most of its cost.
+ */
+function entryJson(encoder: JsonEncoder, e: KvEntry): string {
+  const fields =
+    `{"key":${JSON.stringify(e.key)},"value":${encoder.ref(e.value)},"flags":${encoder.uint64(e.flags)},` +
+    `"createIndex":${e.createIndex},"modifyIndex":${e.modifyIndex},"lockIndex":${e.lockIndex}`;
+  return e.session === undefined ? `${fields}}` : `${fields},"session":${JSON.stringify(e.session)}}`;
+}
+
+function versionListJson(encoder: JsonEncoder, key: string, versions: readonly KvVersion[]): string {
+  const list = versions.map((v) => `{"modifyIndex":${v.modifyIndex},"value":${encoder.ref(v.value)},"flags":${encoder.uint64(v.flags)}}`);
+  return `[${JSON.stringify(key)},[${list.join(',')}]]`;
+}
+
+function eventJson(encoder: JsonEncoder, e: ChangeEvent): string {
+  const fields = `{"index":${e.index},"type":${JSON.stringify(e.type)},"key":${JSON.stringify(e.key)},"entry":${entryJson(encoder, e.entry)}`;
+  return e.prev === undefined ? `${fields}}` : `${fields},"prev":${entryJson(encoder, e.prev)}}`;
+}
+
 /** A consistent, immutable view of the state, taken at one index. */
 export interface SnapshotCapture {
   readonly index: number;
@@ -115,22 +137,21 @@ export function* encodeSnapshotSteps(capture: SnapshotCapture): Generator<void, 
     historyFloor: capture.historyFloor,
   };
   const parts: string[] = [encoder.json(header).slice(0, -1)];
-  const sections: [string, readonly unknown[], (record: never) => unknown][] = [
-    ['entries', capture.entries, canonicalEntry],
-    ['tombstones', capture.tombstones, (record: readonly [string, number]) => record],
-    ['versions', capture.versions, ([key, versions]: readonly [string, readonly KvVersion[]]) => [key, versions.map(canonicalVersion)]],
-    ['history', capture.history, canonicalEvent],
-    ['sessions', capture.sessions, sessionRecord],
-    ['lockDelays', capture.lockDelays, (record: readonly [string, number]) => record],
+  const sections: [string, readonly unknown[], (record: never) => string][] = [
+    ['entries', capture.entries, (entry: KvEntry) => entryJson(encoder, entry)],
+    ['tombstones', capture.tombstones, (record: readonly [string, number]) => encoder.json(record)],
+    ['versions', capture.versions, ([key, versions]: readonly [string, readonly KvVersion[]]) => versionListJson(encoder, key, versions)],
+    ['history', capture.history, (event: ChangeEvent) => eventJson(encoder, event)],
+    ['sessions', capture.sessions, (session: Session) => encoder.json(sessionRecord(session))],
+    ['lockDelays', capture.lockDelays, (record: readonly [string, number]) => encoder.json(record)],
   ];
-  for (const [name, records, canonical] of sections) {
+  for (const [name, records, write] of sections) {
     const encoded: string[] = [];
     for (let at = 0; at < records.length; at += RECORDS_PER_STEP) {
-      const batch = records.slice(at, at + RECORDS_PER_STEP).map((record) => canonical(record as never));
-      encoded.push(encoder.json(batch).slice(1, -1));
+      encoded.push(records.slice(at, at + RECORDS_PER_STEP).map((record) => write(record as never)).join(','));
       yield;
     }
-    parts.push(`,"${name}":[${encoded.filter((part) => part !== '').join(',')}]`);
+    parts.push(`,"${name}":[${encoded.join(',')}]`);
   }
   return encoder.finish(`${parts.join('')}}`);
 }

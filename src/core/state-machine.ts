@@ -168,7 +168,7 @@ export class StateMachine {
 
   /** Retained versions of key, newest first (also for a deleted key until compaction). */
   versions(key: string): KvVersion[] {
-    return [...this.store.versions.list(key)];
+    return this.store.versions.list(key);
   }
 
   session(id: string): Session | undefined {

@@ -7,12 +7,13 @@ import type { KvVersion } from './entry.js';
  * Invariants:
  * - Each list is newest first, strictly decreasing in modifyIndex, at most `perKey` long, and
  *   never empty (a key with no versions has no list).
- * - Lists are replaced, never mutated, so a list handed out stays valid.
+ * - Lists are updated in place (a write is one unshift, not a copy of the list); so they are never
+ *   handed out: readers get copies.
  * - A key's list outlives the key: it goes only when the key's tombstone is reaped (the state
  *   machine calls drop), so a deleted key can be restored until compaction.
  */
 export class VersionStore {
-  private readonly byKey = new Map<string, readonly KvVersion[]>();
+  private readonly byKey = new Map<string, KvVersion[]>();
 
   constructor(readonly perKey: number) {}
 
@@ -28,12 +29,17 @@ export class VersionStore {
 
   record(key: string, version: KvVersion): void {
     if (this.perKey <= 0) return;
-    const older = this.byKey.get(key) ?? [];
-    this.byKey.set(key, [version, ...older.slice(0, this.perKey - 1)]);
+    const list = this.byKey.get(key);
+    if (list === undefined) {
+      this.byKey.set(key, [version]);
+      return;
+    }
+    list.unshift(version);
+    if (list.length > this.perKey) list.length = this.perKey;
   }
 
-  list(key: string): readonly KvVersion[] {
-    return this.byKey.get(key) ?? [];
+  list(key: string): KvVersion[] {
+    return [...(this.byKey.get(key) ?? [])];
   }
 
   find(key: string, modifyIndex: number): KvVersion | undefined {
@@ -44,8 +50,10 @@ export class VersionStore {
     this.byKey.delete(key);
   }
 
-  /** [key, versions] pairs in key order. */
+  /** [key, versions] pairs in key order, copied: later writes do not show in them. */
   lists(): [string, readonly KvVersion[]][] {
-    return [...this.byKey.entries()].sort(([a], [b]) => compareKeys(a, b));
+    const lists: [string, readonly KvVersion[]][] = [];
+    for (const [key, list] of this.byKey) lists.push([key, [...list]]);
+    return lists.sort(([a], [b]) => compareKeys(a, b));
   }
 }

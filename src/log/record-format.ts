@@ -16,11 +16,9 @@ export const RECORD_HEADER_BYTES = 8;
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 export function encodeRecord(entry: LogEntry): Buffer {
-  const payload = encodeEntry(entry);
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
-  record.writeUInt32LE(payload.length, 0);
-  record.writeUInt32LE(crc32(payload), 4);
-  payload.copy(record, RECORD_HEADER_BYTES);
+  const record = encodeEntry(entry, RECORD_HEADER_BYTES);
+  record.writeUInt32LE(record.length - RECORD_HEADER_BYTES, 0);
+  record.writeUInt32LE(crc32(record.subarray(RECORD_HEADER_BYTES)), 4);
   return record;
 }
 
