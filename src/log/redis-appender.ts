@@ -4,13 +4,13 @@ import { LogUnavailableError } from './log-unavailable-error.js';
 import { MAX_PAYLOAD_BYTES } from './record-format.js';
 import { ConnectionLostError, DeadlineError, type RedisConnection } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
-import { scriptedPipeline, scriptErrorCode } from './redis-scripts.js';
+import { packAppendBatch, scriptedPipeline, scriptErrorCode } from './redis-scripts.js';
 import { scanStream } from './redis-stream.js';
 import type { Proposal } from './replicated-log.js';
 
 /**
- * Appends through the append script, with these guarantees:
- * - appends made in one turn of the event loop go out as one pipeline (plus one WAIT covering
+ * Appends through the batch append script, with these guarantees:
+ * - appends made in one turn of the event loop go out as one script call (plus one WAIT covering
  *   all of them when replicas are required), in one socket write: one round trip per batch;
  * - every append settles within writeTimeoutMs: resolved with its entry, or rejected with a
  *   LogUnavailableError whose `outcome` says whether the entry can still appear;
@@ -55,9 +55,17 @@ interface Batch {
 
 const FENCE_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_BATCH = 1000;
+/**
+ * Batches sent and not yet answered before the next waits for one to settle. Group commit, as
+ * on the file log: what arrives during a round trip goes out together after it, so a busy node
+ * makes few, large script calls (each is a loopback write whose cost the node pays in full).
+ */
+const MAX_IN_FLIGHT = 1;
 
 export class RedisAppender {
   private queue: Queued[] = [];
+  private flushQueued = false;
+  private inFlight = 0;
   private calls = 0;
   /** Proposals appended but not yet read back by this node's tailer, by writer token. */
   private readonly unread = new Map<string, Proposal>();
@@ -119,29 +127,45 @@ export class RedisAppender {
 
   private enqueue(payload: Buffer, writer: string, deadline: number): Promise<{ outcome: Promise<Sent>; batch: Batch }> {
     return new Promise((resolve) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush());
       this.queue.push({ payload, writer, deadline, sent: (outcome, batch) => resolve({ outcome, batch }) });
+      this.scheduleFlush();
     });
   }
 
-  /** Sends everything queued in this turn, in pipelines of at most MAX_BATCH appends. */
-  private flush(): void {
-    const queued = this.queue;
-    this.queue = [];
-    for (let start = 0; start < queued.length; start += MAX_BATCH) this.send(queued.slice(start, start + MAX_BATCH));
+  /** Flushes after this turn of the event loop, unless MAX_IN_FLIGHT batches await replies. */
+  private scheduleFlush(): void {
+    if (this.flushQueued || this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    this.flushQueued = true;
+    setImmediate(() => this.flush());
   }
 
-  private send(items: readonly Queued[]): void {
+  /** Sends everything queued, in script calls of at most MAX_BATCH appends. */
+  private flush(): void {
+    this.flushQueued = false;
+    const queued = this.queue;
+    this.queue = [];
+    for (let start = 0; start < queued.length; start += MAX_BATCH) {
+      const settled = this.send(queued.slice(start, start + MAX_BATCH));
+      if (settled === undefined) continue;
+      this.inFlight++;
+      const done = (): void => {
+        this.inFlight--;
+        this.scheduleFlush();
+      };
+      settled.then(done, done);
+    }
+  }
+
+  /** Sends one batch; returns its settlement, or undefined when it could not be sent at all. */
+  private send(items: readonly Queued[]): Promise<unknown> | undefined {
     const { keys, conn } = this;
     const batch: Batch = { generation: conn.generation, knownSeq: this.context.knownSeq() };
     if (!conn.ready) {
       for (const item of items) item.sent(Promise.reject(notSent()), batch);
-      return;
+      return undefined;
     }
     const pipeline = scriptedPipeline(conn.client);
-    for (const item of items) {
-      pipeline.sbAppend(keys.epoch, keys.seq, keys.time, keys.log, keys.fence(this.options.incarnation), this.context.epoch(), conn.generation, item.writer, item.payload);
-    }
+    pipeline.sbAppendBatch(keys.epoch, keys.seq, keys.time, keys.log, keys.fence(this.options.incarnation), this.context.epoch(), conn.generation, packAppendBatch(items));
     const { waitReplicas, waitTimeoutMs } = this.options;
     if (waitReplicas > 0) pipeline.wait(waitReplicas, waitTimeoutMs);
     // Sent on a ready socket, so any failure that is not Redis's own reply (an abort or a close
@@ -149,17 +173,23 @@ export class RedisAppender {
     const replies = conn.corked(() => pipeline.exec()).catch((error: unknown) => {
       throw asLost(error);
     });
+    const appended = replies.then((results) => {
+      const [error, value] = results?.[0] ?? [new ConnectionLostError('no reply for the append batch')];
+      if (error) throw asLost(error);
+      const [firstSeq, time] = value as [number, number];
+      if (waitReplicas === 0) return { firstSeq, time };
+      const [waitError, replicas] = results?.[1] ?? [new Error('no reply to WAIT')];
+      return { firstSeq, time, replicas: waitError ? 0 : (replicas as number) };
+    });
+    // The first item's deadline is the batch's earliest: one timer settles them all in time.
+    const settled = conn.within(appended, (items[0] as Queued).deadline);
     for (const [i, item] of items.entries()) {
-      const reply = replies.then((results) => {
-        const [error, value] = results?.[i] ?? [new ConnectionLostError('no reply for the append in its pipeline')];
-        if (error) throw asLost(error);
-        const [seq, time] = value as [number, number];
-        if (waitReplicas === 0) return { seq, time };
-        const [waitError, replicas] = results?.[items.length] ?? [new Error('no reply to WAIT')];
-        return { seq, time, replicas: waitError ? 0 : (replicas as number) };
-      });
-      item.sent(conn.within(reply, item.deadline), batch);
+      item.sent(
+        settled.then(({ firstSeq, time, replicas }): Sent => (replicas === undefined ? { seq: firstSeq + i, time } : { seq: firstSeq + i, time, replicas })),
+        batch,
+      );
     }
+    return settled;
   }
 
   private async settle(proposal: Proposal, writer: string, batch: Batch, deadline: number): Promise<LogEntry> {

@@ -9,19 +9,23 @@ import type { ChainableCommander, Redis } from 'ioredis';
  */
 
 /**
- * Append one entry.
+ * Append a batch of entries: every append a node makes in one turn of its event loop, in one
+ * call, so a busy node pays one script call (and one reply) per batch instead of per entry.
  * KEYS: 1 epoch, 2 seq, 3 time, 4 log (stream), 5 this node's fence.
- * ARGV: 1 expected epoch, 2 connection generation the call was sent on, 3 writer token (names
- *       this one append call), 4 payload: the codec's bytes of {node, proposal, command}.
- * Returns: { seq, time }.
- * Invariants: seq = previous seq + 1 and is the stream id `<seq>-1`, so the log is dense;
- * time = max(Redis TIME in ms, previous time), so it never goes backwards. The entry is
- * `p` payload, `t` time, `w` writer; seq and time live beside the payload, not inside it, so this
- * script never needs to know the codec's byte layout.
+ * ARGV: 1 expected epoch, 2 connection generation the call was sent on, 3 the batch, packed as
+ *       repeated `u16 BE writer length | writer | u32 BE payload length | payload`, where the
+ *       writer token names one append call and the payload is the codec's bytes of
+ *       {node, proposal, command}. Packed into one argument because ioredis is slow to build a
+ *       command of thousands of arguments.
+ * Returns: { seq of the first entry, time }; the batch's entries have consecutive seqs in order.
+ * Invariants: every entry gets seq = previous seq + 1 and the stream id `<seq>-1`, so the log is
+ * dense; time = max(Redis TIME in ms, previous time), so it never goes backwards (one time for
+ * the whole batch). Each entry is `p` payload, `t` time, `w` writer; seq and time live beside
+ * the payload, not inside it, so this script never needs to know the codec's byte layout.
  * Refuses (SBEPOCH) when the epoch is not the caller's, so a node never appends into a replaced
  * dataset, and (SBFENCED) when the caller has fenced the generation the call was sent on.
  */
-const APPEND = `
+const APPEND_BATCH = `
 local epoch = redis.call('GET', KEYS[1])
 if epoch ~= ARGV[1] then
   return redis.error_reply('SBEPOCH the log epoch is ' .. (epoch or 'missing') .. ', this node has ' .. ARGV[1])
@@ -30,19 +34,45 @@ local fence = redis.call('GET', KEYS[5])
 if fence and tonumber(ARGV[2]) < tonumber(fence) then
   return redis.error_reply('SBFENCED sent on connection generation ' .. ARGV[2] .. ', fenced below ' .. fence)
 end
-local seq = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+local first = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
 local now = redis.call('TIME')
 local time = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 if time < last then time = last end
 local timeText = string.format('%d', time)
--- The first write, and the only one that can fail (an id not above the stream's top): it
--- fails before anything changed.
-redis.call('XADD', KEYS[4], string.format('%d', seq) .. '-1', 'p', ARGV[4], 't', timeText, 'w', ARGV[3])
-redis.call('INCR', KEYS[2])
+local packed = ARGV[3]
+local at = 1
+local seq = first - 1
+while at <= #packed do
+  local writerLength, writerAt = struct.unpack('>I2', packed, at)
+  local writer = string.sub(packed, writerAt, writerAt + writerLength - 1)
+  local payloadLength, payloadAt = struct.unpack('>I4', packed, writerAt + writerLength)
+  at = payloadAt + payloadLength
+  seq = seq + 1
+  -- Only the first XADD can fail (an id not above the stream's top), before anything changed:
+  -- the ids after it are above it.
+  redis.call('XADD', KEYS[4], string.format('%d', seq) .. '-1', 'p', string.sub(packed, payloadAt, at - 1), 't', timeText, 'w', writer)
+end
+if seq < first then return redis.error_reply('SBEMPTY an append batch needs at least one entry') end
+redis.call('SET', KEYS[2], string.format('%d', seq))
 redis.call('SET', KEYS[3], timeText)
-return { seq, time }
+return { first, time }
 `;
+
+/** Packs writer tokens and payloads as APPEND_BATCH reads them. */
+export function packAppendBatch(items: readonly { readonly writer: string; readonly payload: Buffer }[]): Buffer {
+  let length = 0;
+  for (const { writer, payload } of items) length += 2 + Buffer.byteLength(writer, 'latin1') + 4 + payload.length;
+  const packed = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const { writer, payload } of items) {
+    at = packed.writeUInt16BE(Buffer.byteLength(writer, 'latin1'), at);
+    at += packed.write(writer, at, 'latin1');
+    at = packed.writeUInt32BE(payload.length, at);
+    at += payload.copy(packed, at);
+  }
+  return packed;
+}
 
 /**
  * Read the epoch, creating it if the cluster is new (or its data was flushed).
@@ -132,7 +162,7 @@ return redis.call('SREM', KEYS[1], ARGV[1])
 type Arg = string | Buffer | number;
 
 export interface LogScripts {
-  sbAppend(epochKey: string, seqKey: string, timeKey: string, logKey: string, fenceKey: string, epoch: string, generation: number, writer: string, payload: Buffer): Promise<[number, number]>;
+  sbAppendBatch(epochKey: string, seqKey: string, timeKey: string, logKey: string, fenceKey: string, epoch: string, generation: number, packed: Buffer): Promise<[number, number]>;
   sbEnsureEpoch(epochKey: string, candidate: string): Promise<[string, number]>;
   sbFence(fenceKey: string, generation: number, ttlMs: number): Promise<number>;
   /** Variable key count: the first argument is the number of keys. */
@@ -143,13 +173,13 @@ export interface LogScripts {
 
 /** The same commands queued on a pipeline (results come from exec()). */
 export interface LogScriptsPipeline {
-  sbAppend(...args: Parameters<LogScripts['sbAppend']>): ChainableCommander;
+  sbAppendBatch(...args: Parameters<LogScripts['sbAppendBatch']>): ChainableCommander;
 }
 
 export type ScriptedRedis = Redis & LogScripts;
 
 export function defineLogScripts(client: Redis): ScriptedRedis {
-  client.defineCommand('sbAppend', { numberOfKeys: 5, lua: APPEND });
+  client.defineCommand('sbAppendBatch', { numberOfKeys: 5, lua: APPEND_BATCH });
   client.defineCommand('sbEnsureEpoch', { numberOfKeys: 1, lua: ENSURE_EPOCH });
   client.defineCommand('sbFence', { numberOfKeys: 1, lua: FENCE });
   client.defineCommand('sbSwitchSnapshot', { lua: SWITCH_SNAPSHOT });

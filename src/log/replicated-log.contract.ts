@@ -77,6 +77,19 @@ export function describeReplicatedLogContract(name: string, makeLog: () => Promi
       expect((await reopen()).entries).toEqual([...acked].sort(bySeq));
     });
 
+    it('carries values of every size and byte in one concurrent burst unchanged', async () => {
+      await log.open();
+      const seen = listen(log);
+      const values = [Buffer.alloc(0), everyByte(256), everyByte(70_000), everyByte(600 * 1024), Buffer.from('é\u0000\u{1F600}')];
+      const sent = values.map((value, i): Proposal => ({ node: 'node-a', proposal: i, command: { type: 'kv.set', key: `v/${i}`, value, flags: 0n } }));
+      const acked = await Promise.all(sent.map((p) => log.append(p)));
+      await seen.reach(values.length);
+      expect(seen.entries).toEqual([...acked].sort(bySeq));
+      expect(seen.entries.map((e) => e.command)).toEqual([...acked].sort(bySeq).map((e) => e.command));
+      expect(acked.map((e) => e.command)).toEqual(sent.map((p) => p.command));
+      expect((await reopen()).entries).toEqual([...acked].sort(bySeq));
+    });
+
     it('returns every acknowledged entry after a reopen and continues the sequence', async () => {
       await log.open();
       const acked = await Promise.all(range(30).map((i) => log.append(proposal(i))));
