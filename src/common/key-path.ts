@@ -15,11 +15,14 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function keyFromUrl(url: string, routePrefix: string): string {
   const queryStart = url.indexOf('?');
   const encoded = url.slice(routePrefix.length, queryStart === -1 ? url.length : queryStart);
-  let key: string;
-  try {
-    key = decodeURIComponent(encoded);
-  } catch {
-    throw badRequest(MALFORMED_PATH);
+  let key = encoded;
+  // Most keys carry no escapes; decodeURIComponent is the costly part of a PUT's path handling.
+  if (encoded.includes('%')) {
+    try {
+      key = decodeURIComponent(encoded);
+    } catch {
+      throw badRequest(MALFORMED_PATH);
+    }
   }
   const problem = invalidKeyReason(key);
   if (problem !== undefined) throw badRequest(problem);

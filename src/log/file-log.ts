@@ -133,14 +133,14 @@ export class FileLog extends ReplicatedLog {
     return Promise.resolve(this.self === undefined ? [] : [this.self]);
   }
 
-  // async only so that throws become rejections: everything up to submit() runs synchronously
-  // in the caller's turn, which is what makes seq order equal append() call order.
-  override async append(proposal: Proposal): Promise<LogEntry> {
+  // Everything up to submit() runs synchronously in the caller's turn, which is what makes seq
+  // order equal append() call order; failures are rejections, never throws.
+  override append(proposal: Proposal): Promise<LogEntry> {
     const writer = this.writer;
     if (this.phase !== 'open' || writer === undefined) {
-      throw new Error(`cannot append: the log in ${this.dir} is ${this.phase}`);
+      return Promise.reject(new Error(`cannot append: the log in ${this.dir} is ${this.phase}`));
     }
-    if (writer.failure !== undefined) throw writer.failure;
+    if (writer.failure !== undefined) return Promise.reject(writer.failure);
     const { node, proposal: id, command } = proposal;
     const entry: LogEntry = {
       seq: this.lastSeq + 1,
@@ -149,9 +149,14 @@ export class FileLog extends ReplicatedLog {
       proposal: id,
       command,
     };
-    const record = encodeRecord(entry);
+    let record: Buffer;
+    try {
+      record = encodeRecord(entry);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     if (record.length - RECORD_HEADER_BYTES > MAX_PAYLOAD_BYTES) {
-      throw new RangeError(`entry of ${record.length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte record limit`);
+      return Promise.reject(new RangeError(`entry of ${record.length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte record limit`));
     }
     this.lastSeq = entry.seq;
     this.lastTime = entry.time;
