@@ -105,10 +105,10 @@ export class JsonEncoder {
 
   private object(fields: Record<string, unknown>): string {
     let out = '';
-    for (const field of Object.keys(fields)) {
+    for (const field in fields) {
       const item = fields[field];
-      if (item === undefined) continue;
-      out += `${out === '' ? '{' : ','}${JSON.stringify(field)}:${this.json(item)}`;
+      if (item === undefined || !Object.hasOwn(fields, field)) continue;
+      out += `${out === '' ? '{' : ','}${fieldName(field)}${this.json(item)}`;
     }
     return out === '' ? '{}' : `${out}}`;
   }
@@ -119,6 +119,23 @@ export class JsonEncoder {
     this.at += buffer.length;
     return ref;
   }
+}
+
+/**
+ * `"name":` for an object field. Field names come from the code's own record types (user data
+ * travels in values, never in names), so the cache stays as small as that vocabulary; it is
+ * capped all the same.
+ */
+const fieldNames = new Map<string, string>();
+const FIELD_NAME_CACHE_LIMIT = 1024;
+
+function fieldName(field: string): string {
+  let text = fieldNames.get(field);
+  if (text === undefined) {
+    text = `${JSON.stringify(field)}:`;
+    if (fieldNames.size < FIELD_NAME_CACHE_LIMIT) fieldNames.set(field, text);
+  }
+  return text;
 }
 
 export function encodeJson(value: unknown, dedupe = true, headroom = 0): Buffer {
