@@ -5,7 +5,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { fsyncDir } from './durable-fs.js';
 import { recoverLog } from './log-recovery.js';
 import { encodeRecord, MAX_PAYLOAD_BYTES, RECORD_HEADER_BYTES } from './record-format.js';
-import { type LogHealth, type LogMember, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener } from './replicated-log.js';
+import { type LogHealth, type LogMember, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener, type SnapshotStatus } from './replicated-log.js';
 import { createSegmentFile, openSegmentFile, type OpenSegmentFile } from './segment-file.js';
 import { SegmentWriter } from './segment-writer.js';
 import { removeSnapshotsBelow, writeSnapshotFile } from './snapshot-file.js';
@@ -176,6 +176,11 @@ export class FileLog extends ReplicatedLog {
     const run = this.snapshots.then(() => this.writeSnapshot(writer, seq, data));
     this.snapshots = run.then(noop, noop);
     return run;
+  }
+
+  /** This node is the only writer, and its replica takes snapshots one at a time. */
+  override snapshotStatus(): Promise<SnapshotStatus> {
+    return Promise.resolve({ seq: this.snapshotSeq, inProgress: false });
   }
 
   override close(): Promise<void> {

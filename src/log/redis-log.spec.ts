@@ -78,6 +78,19 @@ describe('RedisLog on one Redis', () => {
     expect(fixture.messages(log)).toContain('skipped the snapshot at seq 5: another node is storing one');
   });
 
+  it("reports another node's snapshot lock and stored snapshot, so this node need not encode one", async () => {
+    const a = fixture.log({ nodeName: 'a' });
+    const b = fixture.log({ nodeName: 'b' });
+    await a.open();
+    await b.open();
+    await appendInOrder(a, 8);
+    await fixture.admin().set(`{${fixture.prefix}}:snap-lock`, 'a/incarnation', 'PX', 60_000);
+    expect(await b.snapshotStatus()).toEqual({ seq: 0, inProgress: true });
+    await fixture.admin().del(`{${fixture.prefix}}:snap-lock`);
+    await a.saveSnapshot(8, Buffer.from('from a'));
+    expect(await b.snapshotStatus()).toEqual({ seq: 8, inProgress: false });
+  });
+
   it('stores a multi-chunk snapshot and deletes the chunks of the one it replaces', async () => {
     const log = fixture.log();
     await log.open();

@@ -6,9 +6,9 @@ import { RedisConnection, type RedisLogLogger, type RedisTarget } from './redis-
 import { type RedisKeys, redisKeys } from './redis-keys.js';
 import { RedisMembership } from './redis-membership.js';
 import { loadLog } from './redis-recovery.js';
-import { writeSnapshot } from './redis-snapshot.js';
+import { snapshotStatus, writeSnapshot } from './redis-snapshot.js';
 import { RedisTailer, type TailPosition } from './redis-tailer.js';
-import { type LogHealth, type LogMember, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener } from './replicated-log.js';
+import { type LogHealth, type LogMember, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener, type SnapshotStatus } from './replicated-log.js';
 
 export interface RedisLogOptions extends RedisTarget {
   /** Hash-tagged key prefix; clusters with different prefixes share a Redis independently. @default 'switchboard' */
@@ -160,6 +160,11 @@ export class RedisLog extends ReplicatedLog {
     const run = this.snapshots.then(() => this.storeSnapshot(seq, data));
     this.snapshots = run.then(noop, noop);
     return run;
+  }
+
+  override snapshotStatus(): Promise<SnapshotStatus> {
+    if (this.phase !== 'open') return Promise.reject(new Error(`cannot read the snapshot status: the Redis log is ${this.phase}`));
+    return snapshotStatus(this.commands, this.keys, this.epoch, this.writeTimeoutMs);
   }
 
   override async readIndex(): Promise<number> {

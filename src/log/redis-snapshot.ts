@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { RedisConnection } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
-import type { StoredSnapshot } from './replicated-log.js';
+import type { SnapshotStatus, StoredSnapshot } from './replicated-log.js';
 import { scriptErrorCode } from './redis-scripts.js';
 
 /**
@@ -83,6 +83,13 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
     if (unclaimed.length > 0) await call(client.del(...unclaimed)).catch(() => undefined);
     await call(client.sbReleaseLock(keys.snapshotLock, write.lockValue)).catch(() => undefined);
   }
+}
+
+/** The stored snapshot's seq (0 if none of this epoch) and whether some node holds the write lock. */
+export async function snapshotStatus(conn: RedisConnection, keys: RedisKeys, epoch: string, timeoutMs: number): Promise<SnapshotStatus> {
+  const [raw, lock] = await conn.within(conn.client.mget(keys.snapshot, keys.snapshotLock), Date.now() + timeoutMs);
+  const meta = raw === null || raw === undefined ? undefined : parseMeta(raw);
+  return { seq: meta?.epoch === epoch ? meta.seq : 0, inProgress: lock !== null && lock !== undefined };
 }
 
 /** The newest snapshot, undefined if there is none, or 'raced' if it was replaced mid-read. */

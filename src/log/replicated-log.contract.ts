@@ -121,6 +121,16 @@ export function describeReplicatedLogContract(name: string, makeLog: () => Promi
       expect(next.time).toBeGreaterThanOrEqual((acked[9] as LogEntry).time);
     });
 
+    it('reports the newest stored snapshot in its status', async () => {
+      await log.open();
+      expect(await log.snapshotStatus()).toEqual({ seq: 0, inProgress: false });
+      await appendInOrder(log, 3);
+      await log.saveSnapshot(2, Buffer.from('state at 2'));
+      expect(await log.snapshotStatus()).toEqual({ seq: 2, inProgress: false });
+      await reopen();
+      expect((await log.snapshotStatus()).seq).toBe(2);
+    });
+
     it('returns only the newest of several snapshots', async () => {
       await log.open();
       await appendInOrder(log, 10);

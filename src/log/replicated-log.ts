@@ -26,6 +26,14 @@ export interface LogHealth {
   readonly lastContactMs: number;
 }
 
+/** What the log holds in the way of snapshots: asked before encoding one, which is costly. */
+export interface SnapshotStatus {
+  /** seq of the newest stored snapshot of the current history (0 when there is none). */
+  readonly seq: number;
+  /** Another node is storing one right now. */
+  readonly inProgress: boolean;
+}
+
 export type ResetListener = (recovery: LogRecovery, reason: string) => void;
 
 /** A live node of the cluster: its name and the HTTP address clients reach it at ("host:port"). */
@@ -49,7 +57,8 @@ export interface LogMember {
  * - `saveSnapshot(seq, data)` stores the snapshot atomically; entries at or below seq may then be
  *   dropped from storage, but a later `open()` still returns every entry after the snapshot.
  *   seq is at most the last durable seq (the caller snapshots state it has applied), and it
- *   may run while appends are in flight.
+ *   may run while appends are in flight. `snapshotStatus()` tells a node whether one is worth
+ *   encoding: nodes sharing a log share its snapshots, so one node's snapshot serves all.
  * - `close()` lets appends already made finish (resolve or reject), then releases the storage;
  *   later appends reject, and calling it again is harmless.
  * - `onReset` listeners hear that the log's history was replaced (epoch changed, seq went
@@ -68,6 +77,7 @@ export abstract class ReplicatedLog {
   abstract onEntries(listener: (entries: readonly LogEntry[]) => void): void;
   abstract append(proposal: Proposal): Promise<LogEntry>;
   abstract saveSnapshot(seq: number, data: Buffer): Promise<void>;
+  abstract snapshotStatus(): Promise<SnapshotStatus>;
   abstract close(): Promise<void>;
   /**
    * The log's history was replaced (epoch changed, seq went backwards, or this node fell behind

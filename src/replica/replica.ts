@@ -17,6 +17,9 @@ export type AppliedListener = (entry: LogEntry, outcome: ApplyOutcome) => void;
 /** The state was replaced wholesale (the log's history changed); indexes may have gone backwards. */
 export type ResetListener = () => void;
 
+/** How long a node that found another node's snapshot in progress (or recent) waits to ask again. */
+const SNAPSHOT_RECHECK_MS = 5000;
+
 interface PendingProposal {
   resolve(result: CommandResult): void;
   reject(error: unknown): void;
@@ -195,20 +198,32 @@ export class Replica implements OnApplicationShutdown {
    * steps with the event loop free in between, so requests keep flowing; encoding still costs
    * CPU in proportion to the state (history and versions included), so after one that took d ms
    * of work the next waits at least 19·d: snapshots never take more than ~5% of the CPU however
-   * fast writes arrive. The log just grows a little longer in between.
+   * fast writes arrive. The log just grows a little longer in between. With several nodes on one
+   * log, only a node that finds no snapshot in progress and none recent enough encodes one.
    */
   private maybeSnapshot(): void {
     if (this.snapshotting || this.machine.index - this.snapshotSeq < this.options.snapshotEvery) return;
     if (Date.now() < this.nextSnapshotAt) return;
     this.snapshotting = true;
     this.snapshot()
-      .catch((error: unknown) => this.logger.error(`snapshot failed: ${String(error)}`))
+      .catch((error: unknown) => {
+        this.logger.error(`snapshot failed: ${String(error)}`);
+        this.nextSnapshotAt = Date.now() + SNAPSHOT_RECHECK_MS;
+      })
       .finally(() => {
         this.snapshotting = false;
       });
   }
 
   private async snapshot(): Promise<void> {
+    // Nodes sharing a log share its snapshots: encoding one while another node stores one, or
+    // when it stored one recently, would cost this node the CPU for nothing.
+    const stored = await this.log.snapshotStatus();
+    this.snapshotSeq = Math.max(this.snapshotSeq, stored.seq);
+    if (stored.inProgress || this.machine.index - this.snapshotSeq < this.options.snapshotEvery) {
+      this.nextSnapshotAt = Date.now() + SNAPSHOT_RECHECK_MS;
+      return;
+    }
     const machine = this.machine;
     const seq = machine.index;
     const steps = machine.serializeSteps();
