@@ -55,6 +55,8 @@ interface Batch {
 
 const FENCE_TTL_MS = 24 * 60 * 60 * 1000;
 const MAX_BATCH = 1000;
+/** Far below Redis's 512 MB bulk-string limit, which one packed batch of large values could pass. */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 /**
  * Batches sent and not yet answered before the next waits for one to settle. Group commit, as
  * on the file log: what arrives during a round trip goes out together after it, so a busy node
@@ -139,13 +141,13 @@ export class RedisAppender {
     setImmediate(() => this.flush());
   }
 
-  /** Sends everything queued, in script calls of at most MAX_BATCH appends. */
+  /** Sends everything queued, in script calls of at most MAX_BATCH appends and about MAX_BATCH_BYTES. */
   private flush(): void {
     this.flushQueued = false;
     const queued = this.queue;
     this.queue = [];
-    for (let start = 0; start < queued.length; start += MAX_BATCH) {
-      const settled = this.send(queued.slice(start, start + MAX_BATCH));
+    for (const items of batches(queued)) {
+      const settled = this.send(items);
       if (settled === undefined) continue;
       this.inFlight++;
       const done = (): void => {
@@ -244,6 +246,24 @@ export class RedisAppender {
     }
     return new LogUnavailableError(`the write failed (${message})`, 'unknown', { cause: error });
   }
+}
+
+/** Splits queued appends, in order, into batches within MAX_BATCH entries and MAX_BATCH_BYTES. */
+function batches(queued: readonly Queued[]): Queued[][] {
+  const all: Queued[][] = [];
+  let current: Queued[] = [];
+  let bytes = 0;
+  for (const item of queued) {
+    if (current.length > 0 && (current.length >= MAX_BATCH || bytes + item.payload.length > MAX_BATCH_BYTES)) {
+      all.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.payload.length;
+  }
+  if (current.length > 0) all.push(current);
+  return all;
 }
 
 function asLost(error: unknown): Error {

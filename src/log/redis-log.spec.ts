@@ -44,6 +44,17 @@ describe('RedisLog on one Redis', () => {
     expect(new Set(seenA.entries.map((e) => e.node))).toEqual(new Set(['a', 'b']));
   });
 
+  it('splits one turn of appends too large for one script call into batches, in order', async () => {
+    const log = fixture.log();
+    await log.open();
+    const value = Buffer.alloc(512 * 1024, 7);
+    const sent = range(40).map((i) => ({ node: 'node-a', proposal: i, command: { type: 'kv.set' as const, key: `big/${i}`, value, flags: 0n } }));
+    const acked = await Promise.all(sent.map((proposal) => log.append(proposal)));
+    expect(acked.map((e) => e.seq)).toEqual(range(40, 1));
+    expect(acked.map((e) => e.proposal)).toEqual(range(40));
+    expect(await fixture.admin().xlen(`{${fixture.prefix}}:log`)).toBe(40);
+  });
+
   it('stores seq as the stream id, time beside it and the proposal as codec bytes', async () => {
     const log = fixture.log();
     await log.open();
