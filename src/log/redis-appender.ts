@@ -63,6 +63,8 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
  * makes few, large script calls (each is a loopback write whose cost the node pays in full).
  */
 const MAX_IN_FLIGHT = 1;
+/** An append is sent only with at least this share of its write timeout left to get a reply. */
+const MIN_SEND_WINDOW = 0.1;
 
 export class RedisAppender {
   private queue: Queued[] = [];
@@ -144,7 +146,15 @@ export class RedisAppender {
   /** Sends everything queued, in script calls of at most MAX_BATCH appends and about MAX_BATCH_BYTES. */
   private flush(): void {
     this.flushQueued = false;
-    const queued = this.queue;
+    // An append that waited out (nearly) its whole deadline behind a batch Redis did not answer is
+    // refused unsent: sent now, it would time out at once with an unknown outcome, yet land later.
+    const sendableUntil = Date.now() + this.options.writeTimeoutMs * MIN_SEND_WINDOW;
+    const batch: Batch = { generation: this.conn.generation, knownSeq: this.context.knownSeq() };
+    const queued: Queued[] = [];
+    for (const item of this.queue) {
+      if (item.deadline > sendableUntil) queued.push(item);
+      else item.sent(Promise.reject(this.expired()), batch);
+    }
     this.queue = [];
     for (const items of batches(queued)) {
       const settled = this.send(items);
@@ -226,6 +236,13 @@ export class RedisAppender {
       throw unknown('the part of the log that could hold it was trimmed before it could be checked');
     }
     throw new LogUnavailableError('lost the connection to Redis during the write; the log shows it was not applied', 'not-appended');
+  }
+
+  private expired(): LogUnavailableError {
+    return new LogUnavailableError(
+      `Redis did not answer the previous writes within ${this.options.writeTimeoutMs} ms, so this one was never sent; it was not applied`,
+      'not-appended',
+    );
   }
 
   /** Maps a definite failure (refused, never sent, timed out) to the error the caller sees. */

@@ -207,6 +207,29 @@ describe('RedisLog when Redis goes away', () => {
     await expect(log.readIndex()).rejects.toBeInstanceOf(LogUnavailableError);
   });
 
+  it('refuses unsent an append that waited out its deadline behind a batch a frozen Redis never answered', async () => {
+    const log = fixture.log({ writeTimeoutMs: 1000 });
+    await log.open();
+    const seen = listen(log);
+    process.kill(server.pid, 'SIGSTOP');
+    try {
+      const stuck = log.append(put(1)).catch((e: unknown) => e);
+      await new Promise((resolve) => setImmediate(resolve)); // the first batch is on the wire
+      const queued = await log.append(put(2)).catch((e: unknown) => e);
+      expect(queued).toBeInstanceOf(LogUnavailableError);
+      expect(queued).toMatchObject({ outcome: 'not-appended' });
+      expect((queued as Error).message).toMatch(/never sent; it was not applied/);
+      expect(await stuck).toMatchObject({ outcome: 'unknown' });
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+    }
+    // The stuck append lands once Redis runs again; the refused one never does.
+    await seen.reach(1);
+    const next = await log.append(put(3));
+    await seen.reach(2);
+    expect(seen.entries.map((e) => e.proposal)).toEqual([put(1).proposal, next.proposal]);
+  });
+
   it.each(['stop', 'kill9'] as const)('resumes appending and tailing without gap or duplicate after a Redis %s and restart', async (how) => {
     const a = fixture.log({ nodeName: 'a' });
     const b = fixture.log({ nodeName: 'b' });
