@@ -10,8 +10,9 @@ import type { Proposal } from './replicated-log.js';
 
 /**
  * Appends through the batch append script, with these guarantees:
- * - appends made in one turn of the event loop go out as one script call (plus one WAIT covering
- *   all of them when replicas are required), in one socket write: one round trip per batch;
+ * - appends made while the previous batch awaits its reply go out together as one script call
+ *   (plus one WAIT covering all of them when replicas are required), in one socket write: one
+ *   round trip per batch;
  * - every append settles within writeTimeoutMs: resolved with its entry, or rejected with a
  *   LogUnavailableError whose `outcome` says whether the entry can still appear;
  * - nothing is ever resent blindly. When the socket drops after a batch was sent, each of its
