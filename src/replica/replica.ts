@@ -61,7 +61,12 @@ export class Replica implements OnApplicationShutdown {
     this.restore(recovery);
     this.log.onEntries((entries) => this.applyAll(entries));
     this.log.onReset((replacement, reason) => this.reset(replacement, reason));
-    if (this.machine.index === 0) await this.propose({ type: 'noop' });
+    if (this.machine.index === 0) {
+      // Nobody's write: replicas that do not confirm it (yet) are no reason to refuse to boot.
+      await this.propose({ type: 'noop' }).catch((error: unknown) => {
+        if (!(error instanceof LogUnavailableError && error.outcome === 'unreplicated')) throw error;
+      });
+    }
     this.logger.log(
       `recovered to index ${this.machine.index} (snapshot at ${this.snapshotSeq}, ${recovery.entries.length} entries replayed)`,
     );
@@ -126,15 +131,29 @@ export class Replica implements OnApplicationShutdown {
     });
   }
 
-  /** Appends the command and resolves with the result apply() computed for it on this node. */
+  /**
+   * Appends the command and resolves with the result apply() computed for it on this node, once
+   * the append has resolved too: the Redis log's tailer can hand the entry over before the append
+   * is confirmed (WAIT for replicas), and only the append says the write is as durable as asked.
+   */
   propose(command: Command): Promise<CommandResult> {
     const proposal = this.nextProposal++;
-    return new Promise<CommandResult>((resolve, reject) => {
-      this.pending.set(proposal, { resolve, reject });
-      this.log.append({ node: this.proposer, proposal, command }).catch((error: unknown) => {
-        if (this.pending.delete(proposal)) reject(error instanceof Error ? error : new Error(String(error)));
-      });
-    });
+    const applied = new Promise<CommandResult>((resolve, reject) => this.pending.set(proposal, { resolve, reject }));
+    const appended = this.log.append({ node: this.proposer, proposal, command }).then(
+      () => undefined,
+      (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        const waiting = this.pending.get(proposal);
+        if (waiting !== undefined) {
+          this.pending.delete(proposal);
+          waiting.reject(failure);
+        } else if (failure instanceof LogUnavailableError && failure.outcome === 'unreplicated') {
+          throw failure;
+        }
+        // Otherwise it was applied here, so it is in the log whatever the append could not confirm.
+      },
+    );
+    return Promise.all([applied, appended]).then(([result]) => result);
   }
 
   private applyAll(entries: readonly LogEntry[]): void {
