@@ -31,6 +31,15 @@ async function onlineReplicas(port: number): Promise<number[]> {
   return [...info.matchAll(/^slave\d+:ip=[^,]+,port=(\d+),state=online,/gm)].map((match) => Number(match[1]));
 }
 
+/** Replicas (up to `count`, within 10 s) holding everything the master at `port` has taken so far. */
+function replicatedTo(port: number, count: number): Promise<number> {
+  return onRedis(port, async (client) => {
+    // WAIT counts replicas holding this connection's last write; with none it counts them all at once.
+    await client.set('sentinel-test:marker', String(Date.now()));
+    return client.wait(count, 10_000);
+  });
+}
+
 /**
  * A node configured with Redis Sentinel only (REDIS_SENTINELS + REDIS_MASTER_NAME, no REDIS_URL)
  * on a master with two replicas and REDIS_WAIT_REPLICAS=1, through a kill -9 of the master.
@@ -100,7 +109,7 @@ describe('Redis Sentinel', () => {
     expect(unconfirmed.status).toBe(503);
     expect(unconfirmed.text).toMatch(/^seq \d+ is in the log but only 0 of 1 required Redis replicas acknowledged it within 1000 ms; a failover may lose it$/);
     // Both replicas caught up again before the next test fails over to one of them.
-    expect(await onRedis(master.port, (client) => client.wait(2, 10_000))).toBe(2);
+    expect(await replicatedTo(master.port, 2)).toBe(2);
     const confirmed = await put('confirmed', 'y');
     expect([confirmed.status, confirmed.text]).toEqual([200, 'true']);
     // The 503 said the entry is in the log: it is, only unconfirmed.
@@ -114,7 +123,7 @@ describe('Redis Sentinel', () => {
     expect(before.failures).toEqual([]);
     // Every write so far is on both replicas, whichever one Sentinel promotes. (Writes acknowledged
     // after this are on at least one, which Sentinel may or may not pick: not checked below.)
-    expect(await onRedis(master.port, (client) => client.wait(2, 10_000))).toBe(2);
+    expect(await replicatedTo(master.port, 2)).toBe(2);
 
     const load = startWriteLoad(target, { clients: 4, prefix: 'switch' });
     let promoted = 0;
