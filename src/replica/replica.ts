@@ -138,22 +138,30 @@ export class Replica implements OnApplicationShutdown {
    */
   propose(command: Command): Promise<CommandResult> {
     const proposal = this.nextProposal++;
-    const applied = new Promise<CommandResult>((resolve, reject) => this.pending.set(proposal, { resolve, reject }));
-    const appended = this.log.append({ node: this.proposer, proposal, command }).then(
-      () => undefined,
-      (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        const waiting = this.pending.get(proposal);
-        if (waiting !== undefined) {
-          this.pending.delete(proposal);
-          waiting.reject(failure);
-        } else if (failure instanceof LogUnavailableError && failure.outcome === 'unreplicated') {
-          throw failure;
-        }
-        // Otherwise it was applied here, so it is in the log whatever the append could not confirm.
-      },
-    );
-    return Promise.all([applied, appended]).then(([result]) => result);
+    return new Promise<CommandResult>((resolve, reject) => {
+      let appended = false;
+      let applied: { result: CommandResult } | undefined;
+      this.pending.set(proposal, {
+        resolve: (result) => {
+          if (appended) resolve(result);
+          else applied = { result };
+        },
+        reject,
+      });
+      this.log.append({ node: this.proposer, proposal, command }).then(
+        () => {
+          appended = true;
+          if (applied !== undefined) resolve(applied.result);
+        },
+        (error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          if (this.pending.delete(proposal)) reject(failure);
+          else if (failure instanceof LogUnavailableError && failure.outcome === 'unreplicated') reject(failure);
+          // Applied here, so it is in the log whatever the append could not confirm.
+          else if (applied !== undefined) resolve(applied.result);
+        },
+      );
+    });
   }
 
   private applyAll(entries: readonly LogEntry[]): void {
