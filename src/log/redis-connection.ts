@@ -42,6 +42,8 @@ export class RedisConnection {
   readonly client: ScriptedRedis;
   generation = 0;
   lastContact = Date.now();
+  /** The last error ioredis reported: all a connection that never comes up can say about why. */
+  lastError?: string;
   private readonly onLost = new Set<() => void>();
   private readonly onReady = new Set<() => void>();
   private outage = false;
@@ -79,6 +81,7 @@ export class RedisConnection {
     client.on('close', () => this.handleClose());
     client.on('end', () => this.handleClose());
     client.on('error', (error: Error) => {
+      this.lastError = error.message;
       if (this.outage) return;
       this.outage = true;
       this.logger.warn(`Redis ${this.role} connection failed: ${error.message}; reconnecting`);

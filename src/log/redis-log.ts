@@ -111,7 +111,9 @@ export class RedisLog extends ReplicatedLog {
       this.tail.connect();
       const deadline = Date.now() + this.writeTimeoutMs;
       if (!(await this.commands.whenReady(deadline)) || !(await this.tail.whenReady(deadline))) {
-        throw new LogUnavailableError(`cannot open the log: Redis is unreachable (no connection within ${this.writeTimeoutMs} ms)`);
+        // A refused connection and an untrusted TLS certificate look alike from here: the cause is what the operator needs.
+        const cause = this.commands.lastError ?? this.tail.lastError;
+        throw new LogUnavailableError(`cannot open the log: no connection to Redis within ${this.writeTimeoutMs} ms${cause === undefined ? '' : ` (last error: ${cause})`}`);
       }
       const loaded = await loadLog(this.commands, this.keys, this.writeTimeoutMs);
       this.epoch = loaded.epoch;

@@ -64,7 +64,12 @@ export class Replica implements OnApplicationShutdown {
     this.restore(recovery);
     this.log.onEntries((entries) => this.applyAll(entries));
     this.log.onReset((replacement, reason) => this.reset(replacement, reason));
-    if (this.machine.index === 0) await this.propose({ type: 'noop' });
+    if (this.machine.index === 0) {
+      // Nobody's write: replicas that do not confirm it (yet) are no reason to refuse to boot.
+      await this.propose({ type: 'noop' }).catch((error: unknown) => {
+        if (!(error instanceof LogUnavailableError && error.outcome === 'unreplicated')) throw error;
+      });
+    }
     this.logger.log(
       `recovered to index ${this.machine.index} (snapshot at ${this.snapshotSeq}, ${recovery.entries.length} entries replayed)`,
     );
@@ -129,14 +134,36 @@ export class Replica implements OnApplicationShutdown {
     });
   }
 
-  /** Appends the command and resolves with the result apply() computed for it on this node. */
+  /**
+   * Appends the command and resolves with the result apply() computed for it on this node, once
+   * the append has resolved too: the Redis log's tailer can hand the entry over before the append
+   * is confirmed (WAIT for replicas), and only the append says the write is as durable as asked.
+   */
   propose(command: Command): Promise<CommandResult> {
     const proposal = this.nextProposal++;
     return new Promise<CommandResult>((resolve, reject) => {
-      this.pending.set(proposal, { resolve, reject });
-      this.log.append({ node: this.proposer, proposal, command }).catch((error: unknown) => {
-        if (this.pending.delete(proposal)) reject(error instanceof Error ? error : new Error(String(error)));
+      let appended = false;
+      let applied: { result: CommandResult } | undefined;
+      this.pending.set(proposal, {
+        resolve: (result) => {
+          if (appended) resolve(result);
+          else applied = { result };
+        },
+        reject,
       });
+      this.log.append({ node: this.proposer, proposal, command }).then(
+        () => {
+          appended = true;
+          if (applied !== undefined) resolve(applied.result);
+        },
+        (error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          if (this.pending.delete(proposal)) reject(failure);
+          else if (failure instanceof LogUnavailableError && failure.outcome === 'unreplicated') reject(failure);
+          // Applied here, so it is in the log whatever the append could not confirm.
+          else if (applied !== undefined) resolve(applied.result);
+        },
+      );
     });
   }
 

@@ -28,35 +28,22 @@ export interface ClusterOptions {
 }
 
 /**
- * Switchboard nodes as child processes (`dist/main.js`) sharing one private redis-server under a
- * prefix of their own. Nodes are stopped by PID (SIGKILL) and waited for; nothing else is touched.
+ * Switchboard nodes as child processes (`dist/main.js`) on one Redis, named by `env` (REDIS_URL,
+ * or REDIS_SENTINELS and REDIS_MASTER_NAME), under a prefix of their own. Nodes are stopped by PID
+ * (SIGKILL) and waited for; nothing else is touched.
  */
-export class Cluster {
+export class Nodes {
   readonly prefix = `mn-${randomBytes(4).toString('hex')}`;
   private readonly running = new Map<string, ChildServer>();
 
-  private constructor(
-    readonly redis: RedisServer,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  static async start(names: readonly string[], options: ClusterOptions = {}): Promise<Cluster> {
-    const redis = await startRedisServer({ args: options.redis ?? [] });
-    const cluster = new Cluster(redis, options.env ?? {});
-    try {
-      await Promise.all(names.map((name) => cluster.spawn(name)));
-    } catch (error) {
-      await cluster.dispose();
-      throw error;
-    }
-    return cluster;
-  }
+  /** `env`: the Redis to use and anything else every node gets (per-node extras go to spawn()). */
+  constructor(private readonly env: Record<string, string>) {}
 
   /** Starts a node (again) under this name; resolves once it serves. */
   async spawn(name: string, env: Record<string, string> = {}): Promise<ChildServer> {
     if (this.running.has(name)) throw new Error(`node ${name} is already running`);
     const server = await spawnServer(
-      { REDIS_URL: this.redis.url, REDIS_PREFIX: this.prefix, NODE_NAME: name, ...this.env, ...env },
+      { REDIS_PREFIX: this.prefix, NODE_NAME: name, ...this.env, ...env },
       30_000,
     );
     this.running.set(name, server);
@@ -127,9 +114,36 @@ export class Cluster {
     return statuses;
   }
 
-  /** Kills every node by PID, then stops and deletes the private Redis. */
+  /** Kills every node by PID. */
   async dispose(): Promise<void> {
     await Promise.all(this.names.map((name) => this.kill(name)));
+  }
+}
+
+/** Nodes sharing one private redis-server of their own. */
+export class Cluster extends Nodes {
+  private constructor(
+    readonly redis: RedisServer,
+    env: Record<string, string>,
+  ) {
+    super({ REDIS_URL: redis.url, ...env });
+  }
+
+  static async start(names: readonly string[], options: ClusterOptions = {}): Promise<Cluster> {
+    const redis = await startRedisServer({ args: options.redis ?? [] });
+    const cluster = new Cluster(redis, options.env ?? {});
+    try {
+      await Promise.all(names.map((name) => cluster.spawn(name)));
+    } catch (error) {
+      await cluster.dispose();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Kills every node by PID, then stops and deletes the private Redis. */
+  override async dispose(): Promise<void> {
+    await super.dispose();
     await this.redis.dispose();
   }
 }

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 
 /**
  * A private `redis-server` for tests: its own free loopback port and temp dir, so a suite never
@@ -31,6 +32,30 @@ export interface RedisServerOptions {
   readonly args?: readonly string[];
   /** @default 10000 */
   readonly readyTimeoutMs?: number;
+  /** TLS only: the port is the TLS port (url rediss://), no plain-text port is opened. */
+  readonly tls?: RedisTlsFiles;
+}
+
+/** PEM files; clients are not asked for certificates. */
+export interface RedisTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The CA that signed certFile (readiness checks verify the server against it). */
+  readonly caFile: string;
+}
+
+export interface SentinelOptions {
+  /** The name the master is monitored under (REDIS_MASTER_NAME). */
+  readonly masterName: string;
+  readonly masterPort: number;
+  /** @default 1 */
+  readonly quorum?: number;
+  /** @default 1000 */
+  readonly downAfterMs?: number;
+  /** @default 3000 */
+  readonly failoverTimeoutMs?: number;
+  /** @default 10000 */
+  readonly readyTimeoutMs?: number;
 }
 
 const EXIT_TIMEOUT_MS = 10_000;
@@ -38,11 +63,58 @@ const EXIT_TIMEOUT_MS = 10_000;
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-redis-'));
   const port = await freePort();
-  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  const { tls } = options;
+  const listen =
+    tls === undefined
+      ? ['--port', String(port)]
+      : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no'];
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
+    ...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
     '--protected-mode', 'no', '--daemonize', 'no', '--logfile', '', ...(options.args ?? []),
   ];
+  const ca = tls === undefined ? undefined : await readFile(tls.caFile);
+  return supervise({ url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`, port, dir, args, ca, readyTimeoutMs: options.readyTimeoutMs });
+}
+
+/**
+ * A private Redis Sentinel (`redis-server <dir>/sentinel.conf --sentinel`) monitoring a master on
+ * 127.0.0.1. Sentinel rewrites its config file as it learns replicas and fails over, so the file
+ * lives in the sentinel's own dir; restart() keeps what it learnt.
+ */
+export async function startSentinel(options: SentinelOptions): Promise<RedisServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-sentinel-'));
+  const port = await freePort();
+  const { masterName } = options;
+  const config = join(dir, 'sentinel.conf');
+  await writeFile(
+    config,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      'protected-mode no',
+      'daemonize no',
+      'logfile ""',
+      `sentinel monitor ${masterName} 127.0.0.1 ${options.masterPort} ${options.quorum ?? 1}`,
+      `sentinel down-after-milliseconds ${masterName} ${options.downAfterMs ?? 1000}`,
+      `sentinel failover-timeout ${masterName} ${options.failoverTimeoutMs ?? 3000}`,
+      '',
+    ].join('\n'),
+  );
+  return supervise({ url: `redis://127.0.0.1:${port}`, port, dir, args: [config, '--sentinel'], readyTimeoutMs: options.readyTimeoutMs });
+}
+
+interface Supervised {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly args: readonly string[];
+  /** Set for a TLS-only server: readiness is checked over TLS against this CA. */
+  readonly ca?: Buffer;
+  readonly readyTimeoutMs?: number;
+}
+
+async function supervise({ url, port, dir, args, ca, readyTimeoutMs = 10_000 }: Supervised): Promise<RedisServer> {
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let output = '';
@@ -59,7 +131,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     proc.once('error', (error) => keep(Buffer.from(String(error))));
     child = proc;
     const deadline = Date.now() + readyTimeoutMs;
-    while (!(await answersPong(port))) {
+    while (!(await answersPong(port, ca))) {
       if (hasExited) throw new Error(`redis-server on port ${port} exited during startup:\n${output}`);
       if (Date.now() > deadline) {
         await signal('SIGKILL');
@@ -85,7 +157,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url,
     port,
     dir,
     get pid() {
@@ -116,10 +188,10 @@ function freePort(): Promise<number> {
   });
 }
 
-/** One raw PING; true only on +PONG (not on -LOADING or a refused connection). */
-function answersPong(port: number): Promise<boolean> {
+/** One raw PING (over TLS when given the CA); true only on +PONG (not on -LOADING or a refused connection). */
+function answersPong(port: number, ca?: Buffer): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket: Socket = ca === undefined ? createConnection({ host: '127.0.0.1', port }) : tlsConnect({ host: '127.0.0.1', port, ca });
     let reply = '';
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -127,7 +199,7 @@ function answersPong(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once(ca === undefined ? 'connect' : 'secureConnect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
