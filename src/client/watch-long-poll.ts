@@ -3,7 +3,7 @@ import { isTransient } from './errors.js';
 import type { HistoryApi } from './history.js';
 import type { KvApi } from './kv.js';
 import { type BackoffOptions, backoffDelay, nextWaitIndex, RateLimiter } from './retry-policy.js';
-import type { WatchBatch, WatchCursor } from './watch-cursor.js';
+import type { WatchBatch, WatchCursor, WatchTarget } from './watch-cursor.js';
 import type { ChangeEvent } from './wire.js';
 
 export interface LongPollContext {
@@ -25,7 +25,7 @@ export interface LongPollContext {
  */
 export async function* followByLongPoll(
   context: LongPollContext,
-  target: { readonly key: string; readonly recurse: boolean },
+  target: WatchTarget,
   cursor: WatchCursor,
   signal: AbortSignal,
 ): AsyncGenerator<WatchBatch, void, undefined> {
@@ -62,7 +62,7 @@ export async function* followByLongPoll(
   }
 }
 
-async function currentIndex(kv: KvApi, target: { key: string; recurse: boolean }, signal: AbortSignal): Promise<number> {
+async function currentIndex(kv: KvApi, target: WatchTarget, signal: AbortSignal): Promise<number> {
   return target.recurse ? (await kv.listWithIndex(target.key, { signal })).index : (await kv.getWithIndex(target.key, { signal })).index;
 }
 

@@ -13,7 +13,7 @@ import { abortedError } from './abort.js';
 import { CompactedError, SwitchboardError } from './errors.js';
 import { MessageQueue } from './message-queue.js';
 import { changeEvent } from './wire.js';
-import type { WatchBatch, WatchCursor } from './watch-cursor.js';
+import type { WatchBatch, WatchCursor, WatchTarget } from './watch-cursor.js';
 
 type WatchSocket = Socket<WatchServerToClientEvents, WatchClientToServerEvents>;
 
@@ -63,7 +63,7 @@ export function connectWatchSocket(address: string, token: string | undefined, t
  */
 export async function* followOnSocket(
   socket: WatchSocket,
-  target: { readonly key: string; readonly recurse: boolean },
+  target: WatchTarget,
   cursor: WatchCursor,
   signal: AbortSignal,
 ): AsyncGenerator<WatchBatch, boolean, undefined> {
@@ -116,7 +116,7 @@ export async function* followOnSocket(
 }
 
 /** The subscription id, or undefined when the socket went away before the ack. */
-async function subscribe(socket: WatchSocket, target: { key: string; recurse: boolean }, cursor: WatchCursor): Promise<number | undefined> {
+async function subscribe(socket: WatchSocket, target: WatchTarget, cursor: WatchCursor): Promise<number | undefined> {
   let ack: SubscribeAck;
   try {
     const fromIndex = cursor.next;

@@ -143,25 +143,25 @@ export class Replica implements OnApplicationShutdown {
     const proposal = this.nextProposal++;
     return new Promise<CommandResult>((resolve, reject) => {
       let appended = false;
-      let applied: { result: CommandResult } | undefined;
+      let applied: CommandResult | undefined;
       this.pending.set(proposal, {
         resolve: (result) => {
           if (appended) resolve(result);
-          else applied = { result };
+          else applied = result;
         },
         reject,
       });
       this.log.append({ node: this.proposer, proposal, command }).then(
         () => {
           appended = true;
-          if (applied !== undefined) resolve(applied.result);
+          if (applied !== undefined) resolve(applied);
         },
         (error: unknown) => {
           const failure = error instanceof Error ? error : new Error(String(error));
           if (this.pending.delete(proposal)) reject(failure);
           else if (failure instanceof LogUnavailableError && failure.outcome === 'unreplicated') reject(failure);
           // Applied here, so it is in the log whatever the append could not confirm.
-          else if (applied !== undefined) resolve(applied.result);
+          else if (applied !== undefined) resolve(applied);
         },
       );
     });
