@@ -4,8 +4,9 @@ import { LogUnavailableError } from './log-unavailable-error.js';
 import { MAX_PAYLOAD_BYTES } from './record-format.js';
 import { ConnectionLostError, DeadlineError, type RedisConnection } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
-import { packAppendBatch, scriptedPipeline, scriptErrorCode } from './redis-scripts.js';
-import { scanStream } from './redis-stream.js';
+import { type AppendBatchReply, packAppendBatch, scriptedPipeline, scriptErrorCode } from './redis-scripts.js';
+import { parseStreamEntry, type RawStreamEntry, scanStream, type StreamEntry } from './redis-stream.js';
+import type { TailPosition } from './redis-tailer.js';
 import type { Proposal } from './replicated-log.js';
 
 /**
@@ -33,9 +34,18 @@ export interface AppenderContext {
   /** The highest seq this node knows to exist: a new entry can only get a higher one. */
   knownSeq(): number;
   noteSeq(seq: number): void;
+  /** How far this node has applied the log: a batch's reply brings the entries after it. */
+  applied(): TailPosition;
+  /**
+   * Hands over entries read from a batch's reply (in seq order, from some seq at or below the
+   * next one to apply); false when they do not follow on from what was applied (a reply that
+   * crossed a reset, or the log is being reloaded): the tailer then reads them instead.
+   */
+  offer(entries: readonly StreamEntry[]): boolean;
 }
 
 interface Queued {
+  readonly proposal: Proposal;
   readonly payload: Buffer;
   readonly writer: string;
   readonly deadline: number;
@@ -66,6 +76,8 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const MAX_IN_FLIGHT = 1;
 /** An append is sent only with at least this share of its write timeout left to get a reply. */
 const MIN_SEND_WINDOW = 0.1;
+/** The most entries of other nodes a batch's reply brings back; a node further behind reads the stream. */
+const MAX_ENTRIES_BEFORE = 1000;
 
 export class RedisAppender {
   private queue: Queued[] = [];
@@ -74,6 +86,9 @@ export class RedisAppender {
   private calls = 0;
   /** Proposals appended but not yet read back by this node's tailer, by writer token. */
   private readonly unread = new Map<string, Proposal>();
+  /** Whether the last batch's reply brought the log up to its own entries. */
+  private repliesCaughtUp = true;
+  private readonly quietWaiters: (() => void)[] = [];
 
   constructor(
     private readonly conn: RedisConnection,
@@ -86,14 +101,14 @@ export class RedisAppender {
     const { writeTimeoutMs } = this.options;
     const deadline = Date.now() + writeTimeoutMs;
     const { node, proposal: id, command } = proposal;
-    const payload = encodeJson({ node, proposal: id, command });
+    const payload = encodeJson({ node, proposal: id, command }, false);
     if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`entry of ${payload.length} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
     if (!this.conn.ready && !(await this.conn.whenReady(deadline))) {
       throw new LogUnavailableError(`Redis is unreachable: no connection within ${writeTimeoutMs} ms; the write was not applied`, 'not-appended');
     }
     const writer = `${this.options.incarnation}.${++this.calls}`;
     this.unread.set(writer, proposal);
-    const { outcome, batch } = await this.enqueue(payload, writer, deadline);
+    const { outcome, batch } = await this.enqueue(proposal, payload, writer, deadline);
     let sent: Sent;
     try {
       sent = await outcome;
@@ -130,9 +145,27 @@ export class RedisAppender {
     this.unread.clear();
   }
 
-  private enqueue(payload: Buffer, writer: string, deadline: number): Promise<{ outcome: Promise<Sent>; batch: Batch }> {
+  /**
+   * While batches are queued or in flight and their replies keep bringing the log up to date,
+   * a promise that resolves once that stops (the appends went quiet, or a reply fell short):
+   * until then the tailer need not read the stream. Otherwise undefined.
+   */
+  whileRepliesCarryTheLog(): Promise<void> | undefined {
+    if (!this.repliesCaughtUp || this.idle()) return undefined;
+    return new Promise((resolve) => this.quietWaiters.push(resolve));
+  }
+
+  private idle(): boolean {
+    return this.queue.length === 0 && this.inFlight === 0 && !this.flushQueued;
+  }
+
+  private wakeQuietWaiters(): void {
+    for (const wake of this.quietWaiters.splice(0)) wake();
+  }
+
+  private enqueue(proposal: Proposal, payload: Buffer, writer: string, deadline: number): Promise<{ outcome: Promise<Sent>; batch: Batch }> {
     return new Promise((resolve) => {
-      this.queue.push({ payload, writer, deadline, sent: (outcome, batch) => resolve({ outcome, batch }) });
+      this.queue.push({ proposal, payload, writer, deadline, sent: (outcome, batch) => resolve({ outcome, batch }) });
       this.scheduleFlush();
     });
   }
@@ -164,9 +197,15 @@ export class RedisAppender {
       const done = (): void => {
         this.inFlight--;
         this.scheduleFlush();
+        if (this.idle()) this.wakeQuietWaiters();
       };
-      settled.then(done, done);
+      settled.then(done, () => {
+        this.repliesCaughtUp = false;
+        done();
+        this.wakeQuietWaiters();
+      });
     }
+    if (this.idle()) this.wakeQuietWaiters();
   }
 
   /** Sends one batch; returns its settlement, or undefined when it could not be sent at all. */
@@ -178,7 +217,20 @@ export class RedisAppender {
       return undefined;
     }
     const pipeline = scriptedPipeline(conn.client);
-    pipeline.sbAppendBatch(keys.epoch, keys.seq, keys.time, keys.log, keys.fence(this.options.incarnation), this.context.epoch(), conn.generation, packAppendBatch(items));
+    const applied = this.context.applied();
+    pipeline.sbAppendBatchBuffer(
+      keys.epoch,
+      keys.seq,
+      keys.time,
+      keys.log,
+      keys.fence(this.options.incarnation),
+      this.context.epoch(),
+      conn.generation,
+      packAppendBatch(items),
+      applied.seq,
+      applied.lastWriter ?? '',
+      MAX_ENTRIES_BEFORE,
+    );
     const { waitReplicas, waitTimeoutMs } = this.options;
     if (waitReplicas > 0) pipeline.wait(waitReplicas, waitTimeoutMs);
     // Sent on a ready socket, so any failure that is not Redis's own reply (an abort or a close
@@ -189,7 +241,8 @@ export class RedisAppender {
     const appended = replies.then((results) => {
       const [error, value] = results?.[0] ?? [new ConnectionLostError('no reply for the append batch')];
       if (error) throw asLost(error);
-      const [firstSeq, time] = value as [number, number];
+      const [firstSeq, time, caughtUp, before] = value as AppendBatchReply;
+      this.applyFromReply(items, firstSeq, time, caughtUp === 1 ? before : undefined);
       if (waitReplicas === 0) return { firstSeq, time };
       const [waitError, replicas] = results?.[1] ?? [new Error('no reply to WAIT')];
       return { firstSeq, time, replicas: waitError ? 0 : (replicas as number) };
@@ -203,6 +256,22 @@ export class RedisAppender {
       );
     }
     return settled;
+  }
+
+  /**
+   * Applies the entries before the batch and the batch itself from the reply, when it brought
+   * the log up to the batch: the node then learns its own entries without reading them back.
+   * Otherwise the tailer reads them, and does so until a reply catches up again.
+   */
+  private applyFromReply(items: readonly Queued[], firstSeq: number, time: number, before: RawStreamEntry[] | undefined): void {
+    try {
+      this.repliesCaughtUp = before !== undefined && this.context.offer(entriesOfReply(items, firstSeq, time, before, (writer) => this.takeUnread(writer)));
+    } catch {
+      // The batch is in the log whatever its reply held: the tailer reads it, and reports what is wrong with it.
+      this.repliesCaughtUp = false;
+    }
+    if (this.repliesCaughtUp) for (const { writer } of items) this.unread.delete(writer);
+    else this.wakeQuietWaiters();
   }
 
   private async settle(proposal: Proposal, writer: string, batch: Batch, deadline: number): Promise<LogEntry> {
@@ -264,6 +333,22 @@ export class RedisAppender {
     }
     return new LogUnavailableError(`the write failed (${message})`, 'unknown', { cause: error });
   }
+}
+
+/** The entries a caught-up reply covers: those before the batch (as the stream holds them), then the batch's own. */
+function entriesOfReply(
+  items: readonly Queued[],
+  firstSeq: number,
+  time: number,
+  before: readonly RawStreamEntry[],
+  ownProposal: (writer: string) => Proposal | undefined,
+): StreamEntry[] {
+  const entries = before.map((raw) => parseStreamEntry(raw, ownProposal));
+  for (const [i, { proposal, writer }] of items.entries()) {
+    const { node, proposal: id, command } = proposal;
+    entries.push({ entry: { seq: firstSeq + i, time, node, proposal: id, command }, writer });
+  }
+  return entries;
 }
 
 /** Splits queued appends, in order, into batches within MAX_BATCH entries and MAX_BATCH_BYTES. */

@@ -6,6 +6,8 @@ import { waitFor } from '../../test/helpers/wait-for.js';
 import { appendInOrder, elapsedSince, listen, put, range, RedisLogFixture, redisLogHarness } from './redis-log-fixture.js';
 import { SNAPSHOT_CHUNK_BYTES } from './redis-snapshot.js';
 import { describeReplicatedLogContract } from './replicated-log.contract.js';
+import type { ReplicatedLog } from './replicated-log.js';
+import type { LogEntry } from '../core/commands.js';
 
 /** RedisLog on a private redis-server: the transport-neutral contract, then what only Redis has. */
 
@@ -42,6 +44,46 @@ describe('RedisLog on one Redis', () => {
     expect(seenB.entries).toEqual(seenA.entries);
     expect(seenA.entries).toEqual([...acked].sort((x, y) => x.seq - y.seq));
     expect(new Set(seenA.entries.map((e) => e.node))).toEqual(new Set(['a', 'b']));
+  });
+
+  it('delivers every entry exactly once and in order while two nodes keep appending, whichever way each arrives', async () => {
+    // Each node keeps 32 appends outstanding, so most entries reach it in its own append
+    // replies; bursts of the other node's entries beyond what a reply carries reach it
+    // through the stream. Both ways must add up to one dense sequence.
+    const a = fixture.log({ nodeName: 'a' });
+    const b = fixture.log({ nodeName: 'b' });
+    await a.open();
+    await b.open();
+    const seenA = listen(a);
+    const seenB = listen(b);
+    const [fromA, burstB, fromB] = await Promise.all([
+      keepAppending(a, 'a', 1500, 32),
+      Promise.all(range(1500).map((i) => b.append(put(i, 'b')))),
+      keepAppending(b, 'b', 500, 8, 1500),
+    ]);
+    const acked = [...fromA, ...burstB, ...fromB];
+    const total = 3500;
+    expect(acked.map((e) => e.seq).sort((x, y) => x - y)).toEqual(range(total, 1));
+    await Promise.all([seenA.reach(total), seenB.reach(total)]);
+    expect(seenA.entries.map((e) => e.seq)).toEqual(range(total, 1));
+    expect(seenB.entries).toEqual(seenA.entries);
+    expect(seenA.entries).toEqual([...acked].sort((x, y) => x.seq - y.seq));
+  });
+
+  it('learns the log from its append replies while it keeps appending, instead of reading back what it sent', async () => {
+    const log = fixture.log();
+    await log.open();
+    const seen = listen(log);
+    const admin = fixture.admin();
+    await admin.config('RESETSTAT');
+    await keepAppending(log, 'node-a', 3000, 64);
+    await seen.reach(3000);
+    const stats = await admin.info('commandstats');
+    const calls = (command: string): number => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    // One script call per batch; the tailer reads only when the appends pause (at the start and end).
+    expect(calls('evalsha') + calls('eval')).toBeGreaterThan(10);
+    expect(calls('xread')).toBeLessThan((calls('evalsha') + calls('eval')) / 4);
+    expect(seen.entries.map((e) => e.seq)).toEqual(range(3000, 1));
   });
 
   it('splits one turn of appends too large for one script call into batches, in order', async () => {
@@ -248,3 +290,14 @@ describe('RedisLog on one Redis', () => {
     expect(elapsed).toBeLessThan(300 + 300);
   });
 });
+
+/** A closed loop of `outstanding` appenders making `count` appends in all. */
+async function keepAppending(log: ReplicatedLog, node: string, count: number, outstanding: number, from = 0): Promise<LogEntry[]> {
+  const acked: LogEntry[] = [];
+  let next = from;
+  const appender = async (): Promise<void> => {
+    while (next < from + count) acked.push(await log.append(put(next++, node)));
+  };
+  await Promise.all(range(outstanding).map(appender));
+  return acked;
+}

@@ -81,7 +81,13 @@ export class RedisLog extends ReplicatedLog {
       this.commands,
       this.keys,
       { incarnation: this.incarnation, writeTimeoutMs: this.writeTimeoutMs, waitReplicas, waitTimeoutMs },
-      { epoch: () => this.epoch, knownSeq: () => this.knownSeq, noteSeq: (seq) => this.noteSeq(seq) },
+      {
+        epoch: () => this.epoch,
+        knownSeq: () => this.knownSeq,
+        noteSeq: (seq) => this.noteSeq(seq),
+        applied: () => this.tailer.applied,
+        offer: (entries) => this.tailer.offer(entries),
+      },
     );
     this.tailer = new RedisTailer(
       this.tail,
@@ -91,6 +97,7 @@ export class RedisLog extends ReplicatedLog {
         epoch: () => this.epoch,
         deliver: (entries) => this.deliver(entries),
         ownProposal: (writer) => this.appender.takeUnread(writer),
+        whileAppendsCarryTheLog: () => this.appender.whileRepliesCarryTheLog(),
         reset: (reason) => this.reset(reason),
       },
       this.logger,

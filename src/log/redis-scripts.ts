@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { RawStreamEntry } from './redis-stream.js';
 
 /**
  * The Lua scripts of the Redis log. Each is one atomic step; each does every check before its
@@ -10,14 +11,24 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 /**
  * Append a batch of entries: every append a node makes in one turn of its event loop, in one
- * call, so a busy node pays one script call (and one reply) per batch instead of per entry.
+ * call, so a busy node pays one script call (and one reply) per batch instead of per entry. The
+ * reply also carries the entries other nodes appended since the caller's applied position, so a
+ * node that keeps appending applies the log from its replies and needs no read-back.
  * KEYS: 1 epoch, 2 seq, 3 time, 4 log (stream), 5 this node's fence.
  * ARGV: 1 expected epoch, 2 connection generation the call was sent on, 3 the batch, packed as
  *       repeated `u16 BE writer length | writer | u32 BE payload length | payload`, where the
  *       writer token names one append call and the payload is the codec's bytes of
  *       {node, proposal, command}. Packed into one argument because ioredis is slow to build a
- *       command of thousands of arguments.
- * Returns: { seq of the first entry, time }; the batch's entries have consecutive seqs in order.
+ *       command of thousands of arguments. 4 the seq the caller has applied up to, 5 the writer
+ *       token of the entry at that seq ('' when unknown), 6 the most entries before the batch it
+ *       wants back.
+ * Returns: { seq of the first entry, time, caught up (1|0), entries before the batch }. The
+ * batch's entries have consecutive seqs in order. When caught up is 1, the last element holds
+ * every entry after ARGV[4] and before the batch, as XRANGE returns them, and the entry at ARGV[4]
+ * is the one the caller applied (same writer), so the caller can apply them and its batch in
+ * order; otherwise it is empty and the caller must read the stream (it is more than ARGV[6]
+ * entries behind, the entry it applied last is trimmed or replaced, or the seq counter is below
+ * ARGV[4]: the history changed).
  * Invariants: every entry gets seq = previous seq + 1 and the stream id `<seq>-1`, so the log is
  * dense; time = max(Redis TIME in ms, previous time), so it never goes backwards (one time for
  * the whole batch). Each entry is `p` payload, `t` time, `w` writer; seq and time live beside
@@ -35,6 +46,26 @@ if fence and tonumber(ARGV[2]) < tonumber(fence) then
   return redis.error_reply('SBFENCED sent on connection generation ' .. ARGV[2] .. ', fenced below ' .. fence)
 end
 local first = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+local applied = tonumber(ARGV[4])
+local behind = first - 1 - applied
+local caughtUp = 0
+local before = {}
+if behind >= 0 and behind <= tonumber(ARGV[6]) then
+  caughtUp = 1
+  if applied > 0 then
+    local at = redis.call('XRANGE', KEYS[4], string.format('%d', applied) .. '-1', string.format('%d', applied) .. '-1')
+    local writer = nil
+    if at[1] then
+      local fields = at[1][2]
+      for i = 1, #fields, 2 do if fields[i] == 'w' then writer = fields[i + 1] end end
+    end
+    if ARGV[5] == '' or writer ~= ARGV[5] then caughtUp = 0 end
+  end
+  if caughtUp == 1 and behind > 0 then
+    before = redis.call('XRANGE', KEYS[4], string.format('%d', applied + 1) .. '-1', string.format('%d', first - 1) .. '-1')
+    if #before ~= behind then caughtUp = 0; before = {} end
+  end
+end
 local now = redis.call('TIME')
 local time = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -56,7 +87,7 @@ end
 if seq < first then return redis.error_reply('SBEMPTY an append batch needs at least one entry') end
 redis.call('SET', KEYS[2], string.format('%d', seq))
 redis.call('SET', KEYS[3], timeText)
-return { first, time }
+return { first, time, caughtUp, before }
 `;
 
 /** Packs writer tokens and payloads as APPEND_BATCH reads them. */
@@ -162,7 +193,19 @@ return redis.call('SREM', KEYS[1], ARGV[1])
 type Arg = string | Buffer | number;
 
 export interface LogScripts {
-  sbAppendBatch(epochKey: string, seqKey: string, timeKey: string, logKey: string, fenceKey: string, epoch: string, generation: number, packed: Buffer): Promise<[number, number]>;
+  sbAppendBatch(
+    epochKey: string,
+    seqKey: string,
+    timeKey: string,
+    logKey: string,
+    fenceKey: string,
+    epoch: string,
+    generation: number,
+    packed: Buffer,
+    appliedSeq: number,
+    appliedWriter: string,
+    maxBefore: number,
+  ): Promise<AppendBatchReply>;
   sbEnsureEpoch(epochKey: string, candidate: string): Promise<[string, number]>;
   sbFence(fenceKey: string, generation: number, ttlMs: number): Promise<number>;
   /** Variable key count: the first argument is the number of keys. */
@@ -173,8 +216,12 @@ export interface LogScripts {
 
 /** The same commands queued on a pipeline (results come from exec()). */
 export interface LogScriptsPipeline {
-  sbAppendBatch(...args: Parameters<LogScripts['sbAppendBatch']>): ChainableCommander;
+  /** Replies with Buffers, so the entries before the batch keep their payload bytes. */
+  sbAppendBatchBuffer(...args: Parameters<LogScripts['sbAppendBatch']>): ChainableCommander;
 }
+
+/** APPEND_BATCH's reply: first seq, time, caught up (1|0), the entries before the batch. */
+export type AppendBatchReply = [first: number, time: number, caughtUp: number, before: RawStreamEntry[]];
 
 export type ScriptedRedis = Redis & LogScripts;
 

@@ -1,6 +1,6 @@
 import type { LogEntry } from '../core/commands.js';
 import { ConnectionLostError, DeadlineError, type RedisConnection, type RedisLogLogger } from './redis-connection.js';
-import { type RedisKeys, streamId } from './redis-keys.js';
+import { type RedisKeys, seqOfStreamId, streamId } from './redis-keys.js';
 import { parseStreamEntry, type RawStreamEntry, type StreamEntry } from './redis-stream.js';
 import type { Proposal } from './replicated-log.js';
 
@@ -16,7 +16,11 @@ import type { Proposal } from './replicated-log.js';
  *   still there (same writer token, which names one append call): a Redis restarted from an older file, or a failover to a lagging
  *   replica, may have lost it and since grown past it again with different entries;
  * - XREAD blocks at most blockMs, so an idle node still hears from Redis (health), and every
- *   call has a deadline: a Redis that stops answering gets its socket dropped and reconnected.
+ *   call has a deadline: a Redis that stops answering gets its socket dropped and reconnected;
+ * - while this node's own append replies bring it the log (each carries the entries since the
+ *   node's position, then the batch), it does not read at all: a node that keeps writing pays
+ *   one round trip per batch instead of two, and never reads back the bytes it just sent.
+ *   Entries come through `offer` then; both ways deliver each seq once, whichever comes first.
  */
 export interface TailPosition {
   readonly seq: number;
@@ -29,6 +33,8 @@ export interface TailerHost {
   deliver(entries: readonly LogEntry[]): void;
   /** The proposal this node appended under `writer`, if it is still waiting to be read back. */
   ownProposal(writer: string): Proposal | undefined;
+  /** Resolves once this node's append replies stop bringing the log; undefined if they do not now. */
+  whileAppendsCarryTheLog(): Promise<void> | undefined;
   /** Reloads the log after its history changed and returns where to continue from. */
   reset(reason: string): Promise<TailPosition>;
 }
@@ -45,6 +51,8 @@ export class RedisTailer {
   private position: TailPosition = { seq: 0 };
   private checkedGeneration = -1;
   private pendingReset?: string;
+  /** A reset is asked for or running: the position is about to be replaced, so nothing is delivered. */
+  private resetting = false;
   private readonly abort = new AbortController();
   private running?: Promise<void>;
 
@@ -58,6 +66,27 @@ export class RedisTailer {
 
   get seq(): number {
     return this.position.seq;
+  }
+
+  /** Where delivery stands: the last seq handed over and its writer token. */
+  get applied(): TailPosition {
+    return this.position;
+  }
+
+  /**
+   * Entries read another way (an append's reply), in seq order, starting at or below the next
+   * seq to deliver. Delivers those not yet delivered; false when they cannot follow on from the
+   * position (a gap, a different entry at the position, or a reset under way).
+   */
+  offer(entries: readonly StreamEntry[]): boolean {
+    if (this.resetting) return false;
+    const { seq, lastWriter } = this.position;
+    const start = seq + 1 - (entries[0]?.entry.seq ?? seq + 1);
+    if (start < 0) return false;
+    const atPosition = entries[start - 1];
+    if (atPosition !== undefined && lastWriter !== undefined && atPosition.writer !== lastWriter) return false;
+    this.deliver(start === 0 ? entries : entries.slice(start));
+    return true;
   }
 
   start(from: TailPosition): void {
@@ -82,13 +111,16 @@ export class RedisTailer {
         if (this.pendingReset !== undefined) {
           this.position = await this.host.reset(this.pendingReset);
           this.pendingReset = undefined;
+          this.resetting = false;
           this.checkedGeneration = this.conn.generation;
         } else if (this.checkedGeneration !== this.conn.generation) {
           const generation = this.conn.generation;
           await this.checkContinuity();
           this.checkedGeneration = generation;
         } else {
-          await this.readOnce();
+          const carried = this.host.whileAppendsCarryTheLog();
+          if (carried === undefined) await this.readOnce();
+          else await untilAborted(carried, signal);
         }
       } catch (error) {
         if (signal.aborted) return;
@@ -99,6 +131,9 @@ export class RedisTailer {
 
   private async readOnce(): Promise<void> {
     const { conn, keys, options } = this;
+    // Entries may also arrive through offer() while this read is out; the log held at least
+    // what was delivered when it was sent.
+    const sentAt = this.position.seq;
     const results = await conn.within(
       conn.corked(() =>
         conn.client
@@ -111,9 +146,11 @@ export class RedisTailer {
     );
     const [[readError, read] = [], [stateError, state] = []] = results ?? [];
     if (readError || stateError) throw (readError ?? stateError) as Error;
-    if (this.historyChanged(state as (string | null)[])) return;
+    if (this.historyChanged(state as (string | null)[], sentAt)) return;
     const streams = read as [key: Buffer, entries: RawStreamEntry[]][] | null;
-    const entries = (streams?.[0]?.[1] ?? []).map((raw) => parseStreamEntry(raw, (writer) => this.host.ownProposal(writer)));
+    // An append's reply may have delivered some of them since the read was sent.
+    const unseen = (streams?.[0]?.[1] ?? []).filter(([id]) => seqOfStreamId(id.toString('latin1')) > this.position.seq);
+    const entries = unseen.map((raw) => parseStreamEntry(raw, (writer) => this.host.ownProposal(writer)));
     const first = entries[0];
     if (first === undefined) return;
     if (first.entry.seq !== this.position.seq + 1) {
@@ -135,7 +172,7 @@ export class RedisTailer {
     );
     const [[rangeError, range] = [], [stateError, state] = []] = results ?? [];
     if (rangeError || stateError) throw (rangeError ?? stateError) as Error;
-    if (this.historyChanged(state as (string | null)[])) return;
+    if (this.historyChanged(state as (string | null)[], seq)) return;
     const stored = (range as RawStreamEntry[])[0];
     if (stored === undefined || lastWriter === undefined) return; // trimmed, or nothing to compare
     if (parseStreamEntry(stored).writer !== lastWriter) {
@@ -143,8 +180,11 @@ export class RedisTailer {
     }
   }
 
-  /** Epoch and seq counter as read after the stream: has the history under us changed? */
-  private historyChanged([epoch, seqText]: (string | null)[]): boolean {
+  /**
+   * Epoch and seq counter as read after the stream, by a request sent when `deliveredSeq` was
+   * delivered: has the history under us changed?
+   */
+  private historyChanged([epoch, seqText]: (string | null)[], deliveredSeq: number): boolean {
     const ours = this.host.epoch();
     if (epoch !== ours) {
       this.requestReset(
@@ -155,8 +195,8 @@ export class RedisTailer {
       return true;
     }
     const seq = Number(seqText ?? 0);
-    if (seq < this.position.seq) {
-      this.requestReset(`the log's seq went backwards from ${this.position.seq} to ${seq} (Redis lost acknowledged entries)`);
+    if (seq < deliveredSeq) {
+      this.requestReset(`the log's seq went backwards from ${deliveredSeq} to ${seq} (Redis lost acknowledged entries)`);
       return true;
     }
     return false;
@@ -175,6 +215,7 @@ export class RedisTailer {
   private requestReset(reason: string): void {
     this.logger.error(`the log's history was replaced under this node: ${reason}; dropping state and restoring from Redis`);
     this.pendingReset = reason;
+    this.resetting = true;
   }
 
   private async recover(error: unknown): Promise<void> {
@@ -191,4 +232,17 @@ export class RedisTailer {
       this.abort.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
     });
   }
+}
+
+/** Waits for `promise`, or less if the signal aborts first. */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const stop = (): void => resolve();
+    signal.addEventListener('abort', stop, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    });
+  });
 }
