@@ -8,7 +8,7 @@ import { KvController } from './kv/kv.controller.js';
 import { KvService } from './kv/kv.service.js';
 import { FileLog } from './log/file-log.js';
 import { RedisLog } from './log/redis-log.js';
-import { ReplicatedLog } from './log/replicated-log.js';
+import type { ReplicatedLog } from './log/replicated-log.js';
 import { Replica } from './replica/replica.js';
 import { SessionExpiry } from './session/session-expiry.js';
 import { SessionController } from './session/session.controller.js';
@@ -27,29 +27,41 @@ function createLog(config: AppConfig): ReplicatedLog {
   return new RedisLog({ ...config.redis, nodeName: config.nodeName, logger: new Logger(RedisLog.name) });
 }
 
+/**
+ * Opens the log and recovers the state: the process's core, which the Nest application is then
+ * built around. Done before Nest boots, so a failure here (a locked data dir, Redis unreachable)
+ * reaches the caller as one error rather than through Nest's exception handler.
+ */
+export async function openReplica(config: AppConfig): Promise<Replica> {
+  const replica = new Replica(createLog(config), config);
+  await replica.start();
+  return replica;
+}
+
 @Module({})
 export class AppModule {
-  static forConfig(config: AppConfig): DynamicModule {
+  /** `replica` is opened by openReplica(); Nest closes its log on shutdown, after the HTTP server. */
+  static forConfig(config: AppConfig, replica: Replica): DynamicModule {
     return {
       module: AppModule,
       controllers: [KvController, SessionController, TxnController, HistoryController, StatusController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: ConsulExceptionFilter },
-        { provide: WatchHub, useValue: new WatchHub() },
-        { provide: ReplicatedLog, useFactory: () => createLog(config) },
+        { provide: Replica, useValue: replica },
         {
-          provide: Replica,
-          inject: [ReplicatedLog, WatchHub],
-          useFactory: async (log: ReplicatedLog, hub: WatchHub): Promise<Replica> => {
-            const replica = new Replica(log, config);
+          // Blocking queries exist only once clients connect (after listen), so following the
+          // replica from here on misses nothing a waiter could ask for.
+          provide: WatchHub,
+          inject: [Replica],
+          useFactory: (replica: Replica): WatchHub => {
+            const hub = new WatchHub();
             replica.onApplied((_entry, outcome) => {
               hub.notify(outcome.events);
               if (outcome.sessionsChanged) hub.notifySessions();
             });
             replica.onReset(() => hub.wakeAll());
-            await replica.start();
-            return replica;
+            return hub;
           },
         },
         {

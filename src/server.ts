@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppModule } from './app.module.js';
+import { AppModule, openReplica } from './app.module.js';
 import { MALFORMED_PATH } from './common/key-path.js';
 import { MAX_BODY_BYTES } from './common/consul-exception.filter.js';
 import { type AppConfig, advertisedAddress, ConfigError, type LogLevel } from './config/app-config.js';
@@ -32,10 +32,17 @@ export async function createServer(config: AppConfig): Promise<NestFastifyApplic
   // KV bodies are raw bytes whatever the Content-Type (API.md §1.6); JSON endpoints parse their own.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config), adapter, {
-    bodyParser: false,
-    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
-  });
+  const logLevels = LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1);
+  // The replica logs while it recovers, before Nest applies the levels itself.
+  Logger.overrideLogger(logLevels);
+  const replica = await openReplica(config);
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forConfig(config, replica), adapter, { bodyParser: false, logger: logLevels, abortOnError: false });
+  } catch (error) {
+    await replica.onApplicationShutdown();
+    throw error;
+  }
   app.enableShutdownHooks();
   // socket.io (the /watch gateway) shares the HTTP server and its port.
   app.useWebSocketAdapter(new IoAdapter(app));

@@ -177,7 +177,7 @@ async function supervise({ url, port, dir, args, ca, readyTimeoutMs = 10_000 }: 
 }
 
 /** Asks the OS for an unused loopback port (never 6379 while a shared Redis holds it). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { freePort } from '../helpers/redis-server.js';
 import { type ChildServer, spawnServer, tempDir } from '../helpers/server.js';
 
 /** Runs dist/main.js to completion and returns its exit code and everything it printed. */
@@ -43,5 +44,20 @@ describe('boot failures the operator must fix', () => {
     const { code, output } = await runToExit({ DATA_DIR: dataDir });
     expect(code).toBe(1);
     expect(output).toContain(`in use by another Switchboard process (pid ${first.process.pid})`);
+    expectOneLineReason(output);
+  });
+
+  it('a server that cannot reach Redis at boot says so in one line, naming the connection error', async () => {
+    const closedPort = await freePort();
+    const { code, output } = await runToExit({ REDIS_URL: `redis://127.0.0.1:${closedPort}`, REDIS_WRITE_TIMEOUT_MS: '500' });
+    expect(code).toBe(1);
+    expect(output).toMatch(new RegExp(`^switchboard: cannot open the log: no connection to Redis within 500 ms \\(last error: .*ECONNREFUSED 127\\.0\\.0\\.1:${closedPort}\\)$`, 'm'));
+    expectOneLineReason(output);
   });
 });
+
+/** The reason is one `switchboard: ...` line for the operator, not a stack trace. */
+function expectOneLineReason(output: string): void {
+  expect(output.split('\n').filter((line) => line.startsWith('switchboard: '))).toHaveLength(1);
+  expect(output).not.toMatch(/^\s+at /m);
+}
