@@ -124,12 +124,7 @@ export class RedisAppender {
     }
     this.context.noteSeq(sent.seq);
     const entry: LogEntry = { seq: sent.seq, time: sent.time, node, proposal: id, command };
-    if (sent.replicas !== undefined && sent.replicas < this.options.waitReplicas) {
-      throw new LogUnavailableError(
-        `seq ${sent.seq} is in the log but only ${sent.replicas} of ${this.options.waitReplicas} required Redis replicas acknowledged it within ${this.options.waitTimeoutMs} ms; a failover may lose it`,
-        'unreplicated',
-      );
-    }
+    if (sent.replicas !== undefined && sent.replicas < this.options.waitReplicas) throw this.unreplicated(sent.seq, sent.replicas);
     return entry;
   }
 
@@ -300,12 +295,31 @@ export class RedisAppender {
     }
     if (found !== undefined) {
       this.context.noteSeq(found.seq);
+      await this.awaitReplicasAfterSettling(found.seq, deadline);
       return { ...found, node: proposal.node, proposal: proposal.proposal, command: proposal.command };
     }
     if (firstSeen !== undefined && firstSeen > batch.knownSeq + 1) {
       throw unknown('the part of the log that could hold it was trimmed before it could be checked');
     }
     throw new LogUnavailableError('lost the connection to Redis during the write; the log shows it was not applied', 'not-appended');
+  }
+
+  /**
+   * The batch's own WAIT was lost with its connection. Replication is in order, so replicas that
+   * acknowledge this connection's fence write (made before the scan) also hold the entry found.
+   */
+  private async awaitReplicasAfterSettling(seq: number, deadline: number): Promise<void> {
+    const { waitReplicas, waitTimeoutMs } = this.options;
+    if (waitReplicas === 0) return;
+    const replicas = await this.conn.within(this.conn.client.wait(waitReplicas, waitTimeoutMs), deadline).catch(() => 0);
+    if (replicas < waitReplicas) throw this.unreplicated(seq, replicas);
+  }
+
+  private unreplicated(seq: number, replicas: number): LogUnavailableError {
+    return new LogUnavailableError(
+      `seq ${seq} is in the log but only ${replicas} of ${this.options.waitReplicas} required Redis replicas acknowledged it within ${this.options.waitTimeoutMs} ms; a failover may lose it`,
+      'unreplicated',
+    );
   }
 
   private expired(): LogUnavailableError {

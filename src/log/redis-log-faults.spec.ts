@@ -123,6 +123,28 @@ describe('RedisLog appends whose connection drops', () => {
     expect((await viaProxy.append(put(2))).seq).toBe(2);
   });
 
+  it('settles an append whose reply was lost as unreplicated when the required replicas do not acknowledge it', async () => {
+    // The test Redis has no replicas: the batch's own WAIT reply was lost with the connection,
+    // so finding the entry in the log must not be taken for the replicas' acknowledgement.
+    const viaProxy = fixture.log({ nodeName: 'proxied', url: proxy.url, waitReplicas: 1, waitTimeoutMs: 200 });
+    const direct = fixture.log({ nodeName: 'direct' });
+    await viaProxy.open();
+    await direct.open();
+    const seenDirect = listen(direct);
+    proxy.mode = 'dropReplies';
+    const appended = viaProxy.append(put(1));
+    await seenDirect.reach(1);
+    proxy.mode = 'forward';
+    proxy.cut();
+    const failure = await appended.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(LogUnavailableError);
+    expect((failure as LogUnavailableError).outcome).toBe('unreplicated');
+    expect((failure as LogUnavailableError).message).toMatch(/^seq 1 is in the log but only 0 of 1 required Redis replicas acknowledged it/);
+  });
+
   it.each([1, 2, 3])('settles a whole pipelined batch whose replies were lost, each entry once (round %i)', async () => {
     const { viaProxy, seenViaProxy, seenDirect } = await twoNodes();
     proxy.mode = 'dropReplies';
