@@ -175,7 +175,7 @@ async function benchTarget(target: Target, config: BenchConfig, progress: Progre
     const servable: WorkloadId[] = [];
     for (const w of workloads) {
       try {
-        await probe(running.client, w);
+        await probe(running.client, w, target.writable);
         servable.push(w);
       } catch (err) {
         const note = `${WORKLOADS[w].label} not served correctly, skipped: ${message(err)}`;

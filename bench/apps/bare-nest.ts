@@ -1,17 +1,18 @@
 /**
- * The ceiling for a Nest route on this machine: NestJS on Fastify, one GET route, no store, no
- * per-request work beyond Nest's routing. It answers every `/v1/kv/*` GET with the body and read
- * headers Switchboard sends for the seeded single key (API.md §1.5, §5.2.1), written straight to
- * the Fastify reply (`@Res()`) as Switchboard's KV controller does, so the bench's single-key GET
- * figure reads as "% of the fastest Nest route".
+ * The ceiling for a Nest route on this machine: NestJS on Fastify, no store, no per-request work
+ * beyond Nest's routing. It answers every `/v1/kv/*` GET with the body and read headers
+ * Switchboard sends for the seeded single key (API.md §1.5, §5.2.1), and every PUT by copying
+ * the raw body (as Switchboard's KV controller does) and answering `true`, both written straight
+ * to the Fastify reply (`@Res()`), so the bench's single-key GET and PUT figures read as "% of the
+ * fastest Nest route".
  *
  * Run by the bench as `node bench/dist/apps/bare-nest.js` with PORT and HOST.
  */
 import 'reflect-metadata';
-import { Controller, Get, Module, Res } from '@nestjs/common';
+import { Controller, Get, Module, Put, Req, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ONE_KEY, ONE_VALUE } from '../workloads/fixtures.js';
 
 const INDEX = 5;
@@ -31,15 +32,23 @@ class BareKvController {
   read(@Res() reply: FastifyReply): void {
     void reply.code(200).headers(HEADERS).send(BODY);
   }
+
+  @Put('*')
+  write(@Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    const value = Buffer.from(request.body as Buffer);
+    void reply.code(200).header('content-type', 'application/json').send(value.length > 0 ? 'true' : 'false');
+  }
 }
 
 @Module({ controllers: [BareKvController] })
 class BareModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create<NestFastifyApplication>(BareModule, new FastifyAdapter({ keepAliveTimeout: 65_000 }), {
-    logger: ['error', 'warn'],
-  });
+  const adapter = new FastifyAdapter({ keepAliveTimeout: 65_000 });
+  // Raw bytes whatever the Content-Type, as Switchboard parses KV bodies.
+  adapter.getInstance().removeAllContentTypeParsers();
+  adapter.getInstance().addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const app = await NestFactory.create<NestFastifyApplication>(BareModule, adapter, { logger: ['error', 'warn'], bodyParser: false });
   app.enableShutdownHooks();
   await app.listen(Number(process.env.PORT ?? 8500), process.env.HOST ?? '127.0.0.1');
 }

@@ -191,7 +191,7 @@ export function renderReport(input: ReportInput): string {
   for (const id of config.workloads) line(`- **${WORKLOADS[id].label}**: ${WORKLOAD_TEXT[id]}.`);
   line(`- etcd is a one-member cluster with default durability (WAL fsync per write batch), driven through its JSON gateway (\`/v3/kv/*\`), which costs it a gRPC hop compared with a native client; reads are ${config.etcdSerializable ? 'serializable (BENCH_ETCD_SERIALIZABLE=1)' : "etcd's default, linearizable"}. Switchboard runs embedded (file log, fsync before ack).`);
   line("- Redis mode: the bench starts its own redis-server (free loopback port, own temp dir, `--save '' --appendonly yes --appendfsync everysec|always`) and Switchboard node(s) with `REDIS_URL` on it; server CPU and RSS are those of the node(s) **plus** redis-server. AOF everysec acknowledges a write before it is fsynced (up to ~1 s of writes can be lost on a machine crash); always fsyncs before the reply. With 2 nodes the workers are pinned to the nodes round robin (worker i → node i mod 2), so at c=1 only one node is loaded.");
-  line('- bare Nest is NestJS on Fastify with one GET route answering the single-key body from a constant: the ceiling for a Nest route here.');
+  line('- bare Nest is NestJS on Fastify with a GET route answering the single-key body from a constant and a PUT route that copies the body and answers `true`: the ceiling for a Nest route here.');
   line('- With 2 cores shared, a server that needs more than one core (etcd is multi-threaded) competes with the load generator; compare the CPU columns before reading much into small differences.');
   line();
 
@@ -233,13 +233,14 @@ export function renderReport(input: ReportInput): string {
   if (redisRan.length > 0) {
     line('## Redis mode as a ratio');
     line();
-    line('ops/s of each Redis-mode target, and that divided by embedded Switchboard (% of embedded) and by etcd (×etcd) at the same workload and concurrency.');
+    line('ops/s of each Redis-mode target, and that divided by embedded Switchboard (% of embedded), by etcd (×etcd) and by bare Nest (% of bare Nest) at the same workload and concurrency.');
     line();
     const rows: string[][] = [];
     for (const w of config.workloads) {
       for (const c of config.concurrency) {
         const emb = find(records, 'switchboard', w, c);
         const et = find(records, 'etcd', w, c);
+        const bn = find(records, 'bare-nest', w, c);
         for (const t of redisRan) {
           const r = find(records, t, w, c);
           if (!r) continue;
@@ -251,11 +252,12 @@ export function renderReport(input: ReportInput): string {
             fmtMs(r.p99Ms),
             emb ? fmtPct((r.opsPerSec / emb.opsPerSec) * 100) : '—',
             et ? fmtRatio(r.opsPerSec / et.opsPerSec) : '—',
+            bn ? fmtPct((r.opsPerSec / bn.opsPerSec) * 100) : '—',
           ]);
         }
       }
     }
-    table(['workload', 'c', 'target', 'ops/s', 'p99 ms', '% of embedded', 'ops/s ×etcd'], rows, 'lrl');
+    table(['workload', 'c', 'target', 'ops/s', 'p99 ms', '% of embedded', 'ops/s ×etcd', '% of bare Nest'], rows, 'lrl');
   }
 
   line('## All runs');

@@ -1,6 +1,7 @@
 /**
- * The ceiling: a NestJS-on-Fastify app with one GET route that answers Switchboard's single-key
- * body from a constant (bench/apps/bare-nest.ts), run as its own process like the server.
+ * The ceiling: a NestJS-on-Fastify app whose GET route answers Switchboard's single-key body from
+ * a constant and whose PUT route only copies the body and answers `true` (bench/apps/bare-nest.ts),
+ * run as its own process like the server.
  */
 import { join } from 'node:path';
 import { consulKv } from '../drivers/consul-kv.js';
@@ -12,7 +13,7 @@ import type { RunningTarget, Target } from './target.js';
 export const bareNest: Target = {
   id: 'bare-nest',
   label: 'bare Nest',
-  supports: ['get'],
+  supports: ['get', 'put'],
   writable: false,
 
   unavailable: () => undefined,

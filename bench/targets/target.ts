@@ -21,7 +21,7 @@ export interface Target {
   id: TargetId;
   /** Name in reports, with a version where one is known. */
   label: string;
-  /** The workloads this target can serve (the bare Nest app only serves the single-key GET). */
+  /** The workloads this target can serve (the bare Nest app: the single-key GET and the PUT). */
   supports: readonly WorkloadId[];
   /** Whether the bench must seed it (false for targets with canned answers). */
   writable: boolean;

@@ -40,8 +40,11 @@ export async function seed(factory: KvClientFactory): Promise<void> {
   }
 }
 
-/** Throws with a reason when the target does not serve `workload` correctly. */
-export async function probe(factory: KvClientFactory, workload: WorkloadId): Promise<void> {
+/**
+ * Throws with a reason when the target does not serve `workload` correctly. A target with canned
+ * answers (not `seeded`) has nothing to read back: its PUT must only answer `true`.
+ */
+export async function probe(factory: KvClientFactory, workload: WorkloadId, seeded: boolean): Promise<void> {
   const client = factory(1);
   try {
     switch (workload) {
@@ -56,6 +59,10 @@ export async function probe(factory: KvClientFactory, workload: WorkloadId): Pro
         break;
       }
       case 'put': {
+        if (!seeded) {
+          await client.put(putKey(0), putValue(0));
+          break;
+        }
         const value = await client.readValue(putKey(0));
         if (!value?.equals(putValue(-1))) throw new Error(`${putKey(0)} does not read back what was written`);
         break;
