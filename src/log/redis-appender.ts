@@ -76,8 +76,9 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const MAX_IN_FLIGHT = 1;
 /** An append is sent only with at least this share of its write timeout left to get a reply. */
 const MIN_SEND_WINDOW = 0.1;
-/** The most entries of other nodes a batch's reply brings back; a node further behind reads the stream. */
+/** The most entries of other nodes a batch's reply brings back, and their bytes; a node further behind reads the stream. */
 const MAX_ENTRIES_BEFORE = 1000;
+const MAX_BYTES_BEFORE = 16 * 1024 * 1024;
 
 export class RedisAppender {
   private queue: Queued[] = [];
@@ -225,6 +226,7 @@ export class RedisAppender {
       applied.seq,
       applied.lastWriter ?? '',
       MAX_ENTRIES_BEFORE,
+      MAX_BYTES_BEFORE,
     );
     const { waitReplicas, waitTimeoutMs } = this.options;
     if (waitReplicas > 0) pipeline.wait(waitReplicas, waitTimeoutMs);

@@ -20,15 +20,16 @@ import type { RawStreamEntry } from './redis-stream.js';
  *       writer token names one append call and the payload is the codec's bytes of
  *       {node, proposal, command}. Packed into one argument because ioredis is slow to build a
  *       command of thousands of arguments. 4 the seq the caller has applied up to, 5 the writer
- *       token of the entry at that seq ('' when unknown), 6 the most entries before the batch it
- *       wants back.
+ *       token of the entry at that seq ('' when unknown), 6 and 7 the most entries before the
+ *       batch it wants back and the most bytes of field values they may hold (read in pages, so
+ *       a node far behind does not make the script hold a huge reply).
  * Returns: { seq of the first entry, time, caught up (1|0), entries before the batch }. The
  * batch's entries have consecutive seqs in order. When caught up is 1, the last element holds
  * every entry after ARGV[4] and before the batch, as XRANGE returns them, and the entry at ARGV[4]
  * is the one the caller applied (same writer), so the caller can apply them and its batch in
  * order; otherwise it is empty and the caller must read the stream (it is more than ARGV[6]
- * entries behind, the entry it applied last is trimmed or replaced, or the seq counter is below
- * ARGV[4]: the history changed).
+ * entries or ARGV[7] bytes behind, the entry it applied last is trimmed or replaced, or the seq
+ * counter is below ARGV[4]: the history changed).
  * Invariants: every entry gets seq = previous seq + 1 and the stream id `<seq>-1`, so the log is
  * dense; time = max(Redis TIME in ms, previous time), so it never goes backwards (one time for
  * the whole batch). Each entry is `p` payload, `t` time, `w` writer; seq and time live beside
@@ -62,8 +63,21 @@ if behind >= 0 and behind <= tonumber(ARGV[6]) then
     if ARGV[5] == '' or writer ~= ARGV[5] then caughtUp = 0 end
   end
   if caughtUp == 1 and behind > 0 then
-    before = redis.call('XRANGE', KEYS[4], string.format('%d', applied + 1) .. '-1', string.format('%d', first - 1) .. '-1')
-    if #before ~= behind then caughtUp = 0; before = {} end
+    local budget = tonumber(ARGV[7])
+    local bytes = 0
+    local from = applied + 1
+    while from <= first - 1 and bytes <= budget do
+      local page = redis.call('XRANGE', KEYS[4], string.format('%d', from) .. '-1', string.format('%d', first - 1) .. '-1', 'COUNT', 100)
+      if #page == 0 then break end
+      for i = 1, #page do
+        local fields = page[i][2]
+        for j = 2, #fields, 2 do bytes = bytes + #fields[j] end
+        before[#before + 1] = page[i]
+      end
+      from = tonumber(string.match(page[#page][1], '^(%d+)')) + 1
+    end
+    -- Fewer entries than seqs means some were trimmed away.
+    if #before ~= behind or bytes > budget then caughtUp = 0; before = {} end
   end
 end
 local now = redis.call('TIME')
@@ -204,7 +218,8 @@ export interface LogScripts {
     packed: Buffer,
     appliedSeq: number,
     appliedWriter: string,
-    maxBefore: number,
+    maxEntriesBefore: number,
+    maxBytesBefore: number,
   ): Promise<AppendBatchReply>;
   sbEnsureEpoch(epochKey: string, candidate: string): Promise<[string, number]>;
   sbFence(fenceKey: string, generation: number, ttlMs: number): Promise<number>;

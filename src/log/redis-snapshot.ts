@@ -17,6 +17,12 @@ import { scriptErrorCode } from './redis-scripts.js';
  *   from the switch refusing to go backwards or to replace a meta it did not read.
  */
 export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Chunk writes in flight at once. The chunks share the connection appends go out on: written all
+ * at once, a large snapshot would queue its whole size (and ioredis's copy of it) ahead of every
+ * append for the length of the transfer.
+ */
+const CHUNKS_IN_FLIGHT = 4;
 const CHUNK_TTL_MS = 60 * 60 * 1000;
 const LOCK_TTL_MS = 60 * 1000;
 
@@ -59,7 +65,10 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
     const id = `${write.seq}.${randomBytes(6).toString('hex')}`;
     const chunks = chunk(write.data);
     unclaimed = chunks.map((_, i) => keys.snapshotChunk(id, i));
-    await Promise.all(chunks.map((bytes, i) => call(client.set(unclaimed[i] as string, bytes, 'PX', CHUNK_TTL_MS))));
+    for (let first = 0; first < chunks.length; first += CHUNKS_IN_FLIGHT) {
+      const group = chunks.slice(first, first + CHUNKS_IN_FLIGHT);
+      await Promise.all(group.map((bytes, i) => call(client.set(unclaimed[first + i] as string, bytes, 'PX', CHUNK_TTL_MS))));
+    }
     const meta: SnapshotMeta = { seq: write.seq, epoch: write.epoch, chunkKeys: unclaimed, bytes: write.data.length, crc: crc32(write.data) };
     const old = previous?.chunkKeys ?? [];
     const reply = await call(
