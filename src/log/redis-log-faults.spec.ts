@@ -22,10 +22,7 @@ describe('RedisLog resets', () => {
   afterEach(() => fixture.cleanup());
 
   it('resets every node after FLUSHALL and carries on with a new epoch', async () => {
-    const a = fixture.log({ nodeName: 'a' });
-    const b = fixture.log({ nodeName: 'b' });
-    await a.open();
-    await b.open();
+    const { a, b } = await fixture.twoNodes();
     await appendInOrder(a, 5);
     const resets = [nextReset(a), nextReset(b)];
     const seenB = listen(b);
@@ -253,10 +250,7 @@ describe('RedisLog when Redis goes away', () => {
   });
 
   it.each(['stop', 'kill9'] as const)('resumes appending and tailing without gap or duplicate after a Redis %s and restart', async (how) => {
-    const a = fixture.log({ nodeName: 'a' });
-    const b = fixture.log({ nodeName: 'b' });
-    await a.open();
-    await b.open();
+    const { a, b } = await fixture.twoNodes();
     const seenA = listen(a);
     const seenB = listen(b);
     const before = await Promise.all(range(20).map((i) => a.append(put(i))));

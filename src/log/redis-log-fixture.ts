@@ -52,6 +52,15 @@ export class RedisLogFixture {
     return log;
   }
 
+  /** Two open nodes 'a' and 'b' sharing this fixture's log. */
+  async twoNodes(): Promise<{ a: RedisLog; b: RedisLog }> {
+    const a = this.log({ nodeName: 'a' });
+    const b = this.log({ nodeName: 'b' });
+    await a.open();
+    await b.open();
+    return { a, b };
+  }
+
   /** The messages a log made by log() has logged so far. */
   messages(log: RedisLog, level?: RecordedLine['level']): string[] {
     return (this.loggers.get(log)?.lines ?? []).filter((l) => level === undefined || l.level === level).map((l) => l.message);

@@ -32,18 +32,11 @@ describe('RedisLog on one Redis', () => {
   afterEach(() => fixture.cleanup());
 
   it('delivers every entry to two nodes in the same dense order while both append', async () => {
-    const a = fixture.log({ nodeName: 'a' });
-    const b = fixture.log({ nodeName: 'b' });
-    await a.open();
-    await b.open();
+    const { a, b } = await fixture.twoNodes();
     const seenA = listen(a);
     const seenB = listen(b);
     const acked = await Promise.all(range(100).flatMap((i) => [a.append(put(i, 'a')), b.append(put(i, 'b'))]));
-    expect(acked.map((e) => e.seq).sort((x, y) => x - y)).toEqual(range(200, 1));
-    await Promise.all([seenA.reach(200), seenB.reach(200)]);
-    expect(seenA.entries.map((e) => e.seq)).toEqual(range(200, 1));
-    expect(seenB.entries).toEqual(seenA.entries);
-    expect(seenA.entries).toEqual([...acked].sort((x, y) => x.seq - y.seq));
+    await expectOneDenseOrder(acked, seenA, seenB);
     expect(new Set(seenA.entries.map((e) => e.node))).toEqual(new Set(['a', 'b']));
   });
 
@@ -51,10 +44,7 @@ describe('RedisLog on one Redis', () => {
     // Each node keeps 32 appends outstanding, so most entries reach it in its own append
     // replies; bursts of the other node's entries beyond what a reply carries reach it
     // through the stream. Both ways must add up to one dense sequence.
-    const a = fixture.log({ nodeName: 'a' });
-    const b = fixture.log({ nodeName: 'b' });
-    await a.open();
-    await b.open();
+    const { a, b } = await fixture.twoNodes();
     const seenA = listen(a);
     const seenB = listen(b);
     const [fromA, burstB, fromB] = await Promise.all([
@@ -62,31 +52,17 @@ describe('RedisLog on one Redis', () => {
       Promise.all(range(1500).map((i) => b.append(put(i, 'b')))),
       keepAppending(b, 'b', 500, 8, 1500),
     ]);
-    const acked = [...fromA, ...burstB, ...fromB];
-    const total = 3500;
-    expect(acked.map((e) => e.seq).sort((x, y) => x - y)).toEqual(range(total, 1));
-    await Promise.all([seenA.reach(total), seenB.reach(total)]);
-    expect(seenA.entries.map((e) => e.seq)).toEqual(range(total, 1));
-    expect(seenB.entries).toEqual(seenA.entries);
-    expect(seenA.entries).toEqual([...acked].sort((x, y) => x.seq - y.seq));
+    await expectOneDenseOrder([...fromA, ...burstB, ...fromB], seenA, seenB);
   });
 
   it('delivers the same dense order to two nodes appending large values at once, beyond what a reply may carry', async () => {
-    const a = fixture.log({ nodeName: 'a' });
-    const b = fixture.log({ nodeName: 'b' });
-    await a.open();
-    await b.open();
+    const { a, b } = await fixture.twoNodes();
     const seenA = listen(a);
     const seenB = listen(b);
     const large = (i: number, node: string): Proposal => ({ node, proposal: i, command: { type: 'kv.set', key: `big/${node}/${i}`, value: Buffer.alloc(768 * 1024, i), flags: 0n } });
     const acked = await Promise.all(range(24).flatMap((i) => [a.append(large(i, 'a')), b.append(large(i, 'b'))]));
-    await Promise.all([seenA.reach(48), seenB.reach(48)]);
     // Summarised: jest compares large Buffers byte by byte, very slowly.
-    const summary = (entries: readonly LogEntry[]): string[] =>
-      entries.map((e) => `${e.seq} ${e.node} ${e.proposal} ${e.command.type === 'kv.set' ? createHash('sha256').update(e.command.value).digest('hex') : '-'}`);
-    expect(seenA.entries.map((e) => e.seq)).toEqual(range(48, 1));
-    expect(summary(seenB.entries)).toEqual(summary(seenA.entries));
-    expect(summary(seenA.entries)).toEqual(summary([...acked].sort((x, y) => x.seq - y.seq)));
+    await expectOneDenseOrder(acked, seenA, seenB, (e) => `${e.seq} ${e.node} ${e.proposal} ${e.command.type === 'kv.set' ? createHash('sha256').update(e.command.value).digest('hex') : '-'}`);
   });
 
   it('learns the log from its append replies while it keeps appending, instead of reading back what it sent', async () => {
@@ -128,10 +104,7 @@ describe('RedisLog on one Redis', () => {
   });
 
   it('lets only one of two nodes store a snapshot at a time', async () => {
-    const a = fixture.log({ nodeName: 'a' });
-    const b = fixture.log({ nodeName: 'b' });
-    await a.open();
-    await b.open();
+    const { a, b } = await fixture.twoNodes();
     await appendInOrder(a, 10);
     await Promise.all([a.saveSnapshot(10, Buffer.from('from a')), b.saveSnapshot(10, Buffer.from('from b'))]);
     const stored = [a, b].filter((log) => fixture.messages(log).some((m) => m.startsWith('stored the snapshot at seq 10')));
@@ -151,10 +124,7 @@ describe('RedisLog on one Redis', () => {
   });
 
   it("reports another node's snapshot lock and stored snapshot, so this node need not encode one", async () => {
-    const a = fixture.log({ nodeName: 'a' });
-    const b = fixture.log({ nodeName: 'b' });
-    await a.open();
-    await b.open();
+    const { a, b } = await fixture.twoNodes();
     await appendInOrder(a, 8);
     await fixture.admin().set(`{${fixture.prefix}}:snap-lock`, 'a/incarnation', 'PX', 60_000);
     expect(await b.snapshotStatus()).toEqual({ seq: 0, inProgress: true });
@@ -319,4 +289,18 @@ async function keepAppending(log: ReplicatedLog, node: string, count: number, ou
   };
   await Promise.all(range(outstanding).map(appender));
   return acked;
+}
+
+/** Every acknowledged entry reached both nodes once, in one dense order from seq 1 (compared as `view` shows them). */
+async function expectOneDenseOrder(
+  acked: readonly LogEntry[],
+  seenA: ReturnType<typeof listen>,
+  seenB: ReturnType<typeof listen>,
+  view: (entry: LogEntry) => unknown = (entry) => entry,
+): Promise<void> {
+  expect(acked.map((e) => e.seq).sort((x, y) => x - y)).toEqual(range(acked.length, 1));
+  await Promise.all([seenA.reach(acked.length), seenB.reach(acked.length)]);
+  expect(seenA.entries.map((e) => e.seq)).toEqual(range(acked.length, 1));
+  expect(seenB.entries.map(view)).toEqual(seenA.entries.map(view));
+  expect(seenA.entries.map(view)).toEqual([...acked].sort((x, y) => x.seq - y.seq).map(view));
 }
