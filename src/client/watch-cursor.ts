@@ -1,12 +1,12 @@
 import type { ChangeEvent } from './wire.js';
 
-/** Every event one write made under the watched key, in the write's order. */
 /** What a watch follows: one key, or every key under a prefix. */
 export interface WatchTarget {
   readonly key: string;
   readonly recurse: boolean;
 }
 
+/** Every event one write made under the watched key, in the write's order. */
 export interface WatchBatch {
   readonly index: number;
   readonly events: readonly ChangeEvent[];

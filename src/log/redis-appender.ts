@@ -147,16 +147,18 @@ export class RedisAppender {
    * until then the tailer need not read the stream. Otherwise undefined.
    */
   whileRepliesCarryTheLog(): Promise<void> | undefined {
-    if (!this.repliesCaughtUp || this.idle()) return undefined;
+    if (!this.repliesCarryTheLog()) return undefined;
     return new Promise((resolve) => this.quietWaiters.push(resolve));
   }
 
-  private idle(): boolean {
-    return this.queue.length === 0 && this.inFlight === 0 && !this.flushQueued;
+  private repliesCarryTheLog(): boolean {
+    const idle = this.queue.length === 0 && this.inFlight === 0 && !this.flushQueued;
+    return this.repliesCaughtUp && !idle;
   }
 
-  private wakeQuietWaiters(): void {
-    for (const wake of this.quietWaiters.splice(0)) wake();
+  /** Called wherever appends may have gone quiet or a reply fell short. */
+  private wakeTailerIfNeeded(): void {
+    if (!this.repliesCarryTheLog()) for (const wake of this.quietWaiters.splice(0)) wake();
   }
 
   private enqueue(proposal: Proposal, payload: Buffer, writer: string, deadline: number): Promise<{ outcome: Promise<Sent>; batch: Batch }> {
@@ -193,15 +195,14 @@ export class RedisAppender {
       const done = (): void => {
         this.inFlight--;
         this.scheduleFlush();
-        if (this.idle()) this.wakeQuietWaiters();
+        this.wakeTailerIfNeeded();
       };
       settled.then(done, () => {
         this.repliesCaughtUp = false;
         done();
-        this.wakeQuietWaiters();
       });
     }
-    if (this.idle()) this.wakeQuietWaiters();
+    this.wakeTailerIfNeeded();
   }
 
   /** Sends one batch; returns its settlement, or undefined when it could not be sent at all. */
@@ -268,7 +269,7 @@ export class RedisAppender {
       this.repliesCaughtUp = false;
     }
     if (this.repliesCaughtUp) for (const { writer } of items) this.unread.delete(writer);
-    else this.wakeQuietWaiters();
+    else this.wakeTailerIfNeeded();
   }
 
   private async settle(proposal: Proposal, writer: string, batch: Batch, deadline: number): Promise<LogEntry> {

@@ -64,10 +64,6 @@ export class RedisTailer {
     private readonly logger: RedisLogLogger,
   ) {}
 
-  get seq(): number {
-    return this.position.seq;
-  }
-
   /** Where delivery stands: the last seq handed over and its writer token. */
   get applied(): TailPosition {
     return this.position;
