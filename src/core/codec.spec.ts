@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeJson, encodeJson } from './codec.js';
+import { decodeJson, encodeJson, TextChunks } from './codec.js';
 
 describe('codec', () => {
   it('round-trips Buffers and uint64 bigints at any depth', () => {
@@ -59,5 +59,17 @@ describe('codec', () => {
     ['refers past its end', Buffer.concat([Buffer.from([0, 0, 0, 14]), Buffer.from('{"$r":[0,100]}x')])],
   ])('rejects input %s', (message, bytes) => {
     expect(() => decodeJson(bytes)).toThrow(message);
+  });
+});
+
+describe('TextChunks', () => {
+  it('holds exactly the UTF-8 bytes of everything written, across chunk boundaries and past a chunk size', () => {
+    const pieces = ['{"a":', 'é☃😀'.repeat(1000), 'x'.repeat(700_000), '\ud800', 'ü'.repeat(400_000), '"}'];
+    const chunks = new TextChunks();
+    for (const piece of pieces) chunks.write(piece);
+    const whole = Buffer.from(pieces.join(''), 'utf8');
+    expect(chunks.byteLength).toBe(whole.length);
+    expect(chunks.buffers().length).toBeGreaterThan(1);
+    expect(Buffer.concat(chunks.buffers()).equals(whole)).toBe(true);
   });
 });

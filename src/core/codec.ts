@@ -75,6 +75,30 @@ export class JsonEncoder {
     return found;
   }
 
+  /**
+   * finish() for a document written into TextChunks, in steps: each copies a few MB into the
+   * output, so framing a snapshot of hundreds of MB never holds the event loop for long.
+   */
+  *finishSteps(text: TextChunks): Generator<void, Buffer, void> {
+    const textLength = text.byteLength;
+    const out = Buffer.allocUnsafe(LENGTH_BYTES + textLength + this.at);
+    out.writeUInt32BE(textLength, 0);
+    let at = LENGTH_BYTES;
+    let work = 0;
+    for (const pieces of [text.buffers(), this.blobs]) {
+      for (const piece of pieces) {
+        at += piece.copy(out, at);
+        // A copy's fixed cost outweighs a small value's bytes: count both.
+        work += piece.length + COPY_OVERHEAD_BYTES;
+        if (work >= COPY_STEP_BYTES) {
+          work = 0;
+          yield;
+        }
+      }
+    }
+    return out;
+  }
+
   uint64(value: bigint): string {
     return `{"$u":"${value.toString()}"}`;
   }
@@ -120,6 +144,58 @@ export class JsonEncoder {
     return ref;
   }
 }
+
+/**
+ * Text written into fixed-size buffers as it is produced, for documents too large to build as
+ * one string: a snapshot's tens of MB of JSON, joined, flattened and then encoded in one go,
+ * held the event loop for most of a second. The bytes are exactly Buffer.from(whole text).
+ */
+export class TextChunks {
+  private readonly sealed: Buffer[] = [];
+  private sealedBytes = 0;
+  private current = Buffer.allocUnsafe(0);
+  private at = 0;
+
+  write(text: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const most = text.length * 3;
+    if (this.current.length - this.at < most) {
+      this.seal();
+      if (most > TEXT_CHUNK_BYTES) {
+        this.push(Buffer.from(text, 'utf8'));
+        return;
+      }
+      this.current = Buffer.allocUnsafe(TEXT_CHUNK_BYTES);
+    }
+    this.at += this.current.write(text, this.at, 'utf8');
+  }
+
+  get byteLength(): number {
+    return this.sealedBytes + this.at;
+  }
+
+  /** The text written so far, in order. */
+  buffers(): readonly Buffer[] {
+    this.seal();
+    return this.sealed;
+  }
+
+  private seal(): void {
+    if (this.at > 0) this.push(this.current.subarray(0, this.at));
+    this.current = this.current.subarray(this.current.length);
+    this.at = 0;
+  }
+
+  private push(buffer: Buffer): void {
+    this.sealed.push(buffer);
+    this.sealedBytes += buffer.length;
+  }
+}
+
+const TEXT_CHUNK_BYTES = 1024 * 1024;
+/** Bytes copied between two yields of finishSteps: a few milliseconds. */
+const COPY_STEP_BYTES = 8 * 1024 * 1024;
+const COPY_OVERHEAD_BYTES = 512;
 
 /**
  * `"name":` for an object field. Field names come from the code's own record types (user data

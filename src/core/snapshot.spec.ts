@@ -118,4 +118,15 @@ describe('serializeSteps', () => {
     expect(step.value.equals(expected)).toBe(true);
     expect(StateMachine.restore(step.value, options).index).toBe(9000);
   });
+
+  it('counts each version toward a step, so long version lists do not make one long step', () => {
+    const machine = new StateMachine({ historyLimit: 0, versionsPerKey: 20 });
+    let seq = 0;
+    for (let i = 0; i < 10_000; i++) machine.apply(entry(++seq, set(`k/${i % 500}`, `v${i}`)));
+    let pauses = 0;
+    const steps = machine.serializeSteps();
+    while (!steps.next().done) pauses++;
+    // 500 entries and 500 version lists of 20: five steps' worth of versions.
+    expect(pauses).toBeGreaterThanOrEqual(5);
+  });
 });
