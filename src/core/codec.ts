@@ -76,7 +76,7 @@ export class JsonEncoder {
   }
 
   /**
-   * finish() for a document written into TextChunks, in steps: each copies a few MB into the
+   * finish() for a document written into TextChunks, in steps: each copies a couple of MB into the
    * output, so framing a snapshot of hundreds of MB never holds the event loop for long.
    */
   *finishSteps(text: TextChunks): Generator<void, Buffer, void> {
@@ -193,8 +193,8 @@ export class TextChunks {
 }
 
 const TEXT_CHUNK_BYTES = 1024 * 1024;
-/** Bytes copied between two yields of finishSteps: a few milliseconds. */
-const COPY_STEP_BYTES = 8 * 1024 * 1024;
+/** Bytes copied between two yields of finishSteps: about a millisecond. */
+const COPY_STEP_BYTES = 2 * 1024 * 1024;
 const COPY_OVERHEAD_BYTES = 512;
 
 /**

@@ -119,11 +119,11 @@ export function captureSnapshot(state: SnapshotState): SnapshotCapture {
 }
 
 /**
- * Records encoded between two yields, a key's version list counting one per version: a few
- * milliseconds of work. (Counting a list as one record made a step of 2,000 keys with 20
- * versions each take over 100 ms.)
+ * Records encoded between two yields, a key's version list counting one per version: about a
+ * millisecond of work, so requests arriving meanwhile wait about that long. (Counting a list as
+ * one record made a step of 2,000 keys with 20 versions each take over 100 ms.)
  */
-const RECORDS_PER_STEP = 2000;
+const RECORDS_PER_STEP = 500;
 
 /**
  * Encodes a capture; yields after every RECORDS_PER_STEP records and while framing, and returns
