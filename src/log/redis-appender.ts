@@ -5,7 +5,7 @@ import { MAX_PAYLOAD_BYTES } from './record-format.js';
 import { ConnectionLostError, DeadlineError, type RedisConnection } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { type AppendBatchReply, packAppendBatch, scriptedPipeline, scriptErrorCode } from './redis-scripts.js';
-import { parseStreamEntry, type RawStreamEntry, scanStream, type StreamEntry } from './redis-stream.js';
+import { parseStreamEntry, type RawStreamEntry, READ_BYTES, READ_ENTRIES, scanStream, type StreamEntry } from './redis-stream.js';
 import type { TailPosition } from './redis-tailer.js';
 import type { Proposal } from './replicated-log.js';
 
@@ -76,9 +76,6 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const MAX_IN_FLIGHT = 1;
 /** An append is sent only with at least this share of its write timeout left to get a reply. */
 const MIN_SEND_WINDOW = 0.1;
-/** The most entries of other nodes a batch's reply brings back, and their bytes; a node further behind reads the stream. */
-const MAX_ENTRIES_BEFORE = 1000;
-const MAX_BYTES_BEFORE = 16 * 1024 * 1024;
 
 export class RedisAppender {
   private queue: Queued[] = [];
@@ -226,8 +223,9 @@ export class RedisAppender {
       packAppendBatch(items),
       applied.seq,
       applied.lastWriter ?? '',
-      MAX_ENTRIES_BEFORE,
-      MAX_BYTES_BEFORE,
+      // The most of other nodes' entries a reply brings back, as one read of the log: a node further behind reads the stream.
+      READ_ENTRIES,
+      READ_BYTES,
     );
     const { waitReplicas, waitTimeoutMs } = this.options;
     if (waitReplicas > 0) pipeline.wait(waitReplicas, waitTimeoutMs);

@@ -72,6 +72,33 @@ export class RedisLogFixture {
     return this.adminClient;
   }
 
+  /**
+   * The commands (names, lower case) each named connection sent to the test server while
+   * `during` ran, seen through MONITOR. Connections are named `switchboard:<node>:<role>`.
+   */
+  async commandsDuring(names: readonly string[], during: () => Promise<void>): Promise<Map<string, string[]>> {
+    const clients = String(await this.admin().client('LIST')).split('\n');
+    const nameOf = new Map<string, string>();
+    for (const name of names) {
+      const line = clients.find((client) => client.includes(` name=${name} `));
+      const address = line === undefined ? undefined : /\baddr=(\S+)/.exec(line)?.[1];
+      if (address === undefined) throw new Error(`no connection named ${name} on the test server`);
+      nameOf.set(address, name);
+    }
+    const sent = new Map<string, string[]>(names.map((name) => [name, []]));
+    const monitor = await this.admin().monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const name = nameOf.get(source);
+      if (name !== undefined) sent.get(name)?.push(String(args[0]).toLowerCase());
+    });
+    try {
+      await during();
+    } finally {
+      monitor.disconnect();
+    }
+    return sent;
+  }
+
   async cleanup(): Promise<void> {
     await Promise.all(this.logs.map((log) => log.close().catch(() => undefined)));
     this.adminClient?.disconnect();

@@ -34,7 +34,12 @@ type Phase = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
 /** How long an idle XREAD blocks: also how often an idle node hears from Redis. */
 const BLOCK_MS = 1000;
-const TAIL_BATCH = 1000;
+/**
+ * Entries one blocking read asks for. XREAD has no byte bound, and an entry holds at most one
+ * request body (512 KB): 32 keep its reply within the 16 MB a bounded read returns. A node that
+ * is behind reads with the bounded script instead (up to 1,000 entries a call).
+ */
+const FOLLOW_COUNT = 32;
 
 /**
  * The distributed ReplicatedLog: one Redis stream shared by any number of nodes (layout:
@@ -92,7 +97,7 @@ export class RedisLog extends ReplicatedLog {
     this.tailer = new RedisTailer(
       this.tail,
       this.keys,
-      { blockMs: BLOCK_MS, timeoutMs: this.writeTimeoutMs, batch: TAIL_BATCH },
+      { blockMs: BLOCK_MS, timeoutMs: this.writeTimeoutMs, followCount: FOLLOW_COUNT },
       {
         epoch: () => this.epoch,
         deliver: (entries) => this.deliver(entries),

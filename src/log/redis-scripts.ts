@@ -10,6 +10,34 @@ import type { RawStreamEntry } from './redis-stream.js';
  */
 
 /**
+ * A Lua function the reading scripts share: entries of the log stream from seq `from` up to seq
+ * `to` (or '+'), in order, at most `maxEntries` of them and no more bytes of field values than
+ * `maxBytes`, except that the first entry comes even when it alone has more. Read in pages of at
+ * most 100, so a large range never makes Redis hold a reply bigger than the bound.
+ */
+const READ_RANGE_FUNCTION = `
+local function readRange(log, from, to, maxEntries, maxBytes)
+  local entries = {}
+  local bytes = 0
+  local last = to == '+' and '+' or string.format('%d', to) .. '-1'
+  while #entries < maxEntries do
+    local page = redis.call('XRANGE', log, string.format('%d', from) .. '-1', last, 'COUNT', math.min(100, maxEntries - #entries))
+    if #page == 0 then return entries end
+    for i = 1, #page do
+      local fields = page[i][2]
+      local size = 0
+      for j = 2, #fields, 2 do size = size + #fields[j] end
+      if #entries > 0 and bytes + size > maxBytes then return entries end
+      bytes = bytes + size
+      entries[#entries + 1] = page[i]
+    end
+    from = tonumber(string.match(page[#page][1], '^(%d+)')) + 1
+  end
+  return entries
+end
+`;
+
+/**
  * Append a batch of entries: every append a node makes in one turn of its event loop, in one
  * call, so a busy node pays one script call (and one reply) per batch instead of per entry. The
  * reply also carries the entries other nodes appended since the caller's applied position, so a
@@ -37,7 +65,7 @@ import type { RawStreamEntry } from './redis-stream.js';
  * Refuses (SBEPOCH) when the epoch is not the caller's, so a node never appends into a replaced
  * dataset, and (SBFENCED) when the caller has fenced the generation the call was sent on.
  */
-const APPEND_BATCH = `
+const APPEND_BATCH = `${READ_RANGE_FUNCTION}
 local epoch = redis.call('GET', KEYS[1])
 if epoch ~= ARGV[1] then
   return redis.error_reply('SBEPOCH the log epoch is ' .. (epoch or 'missing') .. ', this node has ' .. ARGV[1])
@@ -63,21 +91,9 @@ if behind >= 0 and behind <= tonumber(ARGV[6]) then
     if ARGV[5] == '' or writer ~= ARGV[5] then caughtUp = 0 end
   end
   if caughtUp == 1 and behind > 0 then
-    local budget = tonumber(ARGV[7])
-    local bytes = 0
-    local from = applied + 1
-    while from <= first - 1 and bytes <= budget do
-      local page = redis.call('XRANGE', KEYS[4], string.format('%d', from) .. '-1', string.format('%d', first - 1) .. '-1', 'COUNT', 100)
-      if #page == 0 then break end
-      for i = 1, #page do
-        local fields = page[i][2]
-        for j = 2, #fields, 2 do bytes = bytes + #fields[j] end
-        before[#before + 1] = page[i]
-      end
-      from = tonumber(string.match(page[#page][1], '^(%d+)')) + 1
-    end
-    -- Fewer entries than seqs means some were trimmed away.
-    if #before ~= behind or bytes > budget then caughtUp = 0; before = {} end
+    before = readRange(KEYS[4], applied + 1, first - 1, behind, tonumber(ARGV[7]))
+    -- Fewer entries than seqs: some were trimmed away, or they hold more bytes than asked for.
+    if #before ~= behind then caughtUp = 0; before = {} end
   end
 end
 local now = redis.call('TIME')
@@ -102,6 +118,17 @@ if seq < first then return redis.error_reply('SBEMPTY an append batch needs at l
 redis.call('SET', KEYS[2], string.format('%d', seq))
 redis.call('SET', KEYS[3], timeText)
 return { first, time, caughtUp, before }
+`;
+
+/**
+ * Read the log from a seq on, bounded in entries and bytes (see readRange), with the epoch and
+ * the seq counter as they are after the read (one atomic step: nothing can happen in between).
+ * KEYS: 1 log, 2 epoch, 3 seq. ARGV: 1 first seq to read, 2 most entries, 3 most bytes.
+ * Returns: { epoch (false if missing), seq counter (false if missing), entries }.
+ */
+const READ_LOG = `${READ_RANGE_FUNCTION}
+local entries = readRange(KEYS[1], tonumber(ARGV[1]), '+', tonumber(ARGV[2]), tonumber(ARGV[3]))
+return { redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), entries }
 `;
 
 /** Packs writer tokens and payloads as APPEND_BATCH reads them. */
@@ -222,6 +249,8 @@ export interface LogScripts {
     maxBytesBefore: number,
   ): Promise<AppendBatchReply>;
   sbEnsureEpoch(epochKey: string, candidate: string): Promise<[string, number]>;
+  /** Replies with Buffers, so payloads keep their bytes. */
+  sbReadLogBuffer(logKey: string, epochKey: string, seqKey: string, fromSeq: number, maxEntries: number, maxBytes: number): Promise<ReadLogReply>;
   sbFence(fenceKey: string, generation: number, ttlMs: number): Promise<number>;
   /** Variable key count: the first argument is the number of keys. */
   sbSwitchSnapshot(numberOfKeys: number, ...keysThenArgs: Arg[]): Promise<[string, number?]>;
@@ -235,6 +264,9 @@ export interface LogScriptsPipeline {
   sbAppendBatchBuffer(...args: Parameters<LogScripts['sbAppendBatch']>): ChainableCommander;
 }
 
+/** READ_LOG's reply: the epoch and seq counter after the read (null when missing), the entries. */
+export type ReadLogReply = [epoch: Buffer | null, seq: Buffer | null, entries: RawStreamEntry[]];
+
 /** APPEND_BATCH's reply: first seq, time, caught up (1|0), the entries before the batch. */
 export type AppendBatchReply = [first: number, time: number, caughtUp: number, before: RawStreamEntry[]];
 
@@ -243,6 +275,7 @@ export type ScriptedRedis = Redis & LogScripts;
 export function defineLogScripts(client: Redis): ScriptedRedis {
   client.defineCommand('sbAppendBatch', { numberOfKeys: 5, lua: APPEND_BATCH });
   client.defineCommand('sbEnsureEpoch', { numberOfKeys: 1, lua: ENSURE_EPOCH });
+  client.defineCommand('sbReadLog', { numberOfKeys: 3, lua: READ_LOG });
   client.defineCommand('sbFence', { numberOfKeys: 1, lua: FENCE });
   client.defineCommand('sbSwitchSnapshot', { lua: SWITCH_SNAPSHOT });
   client.defineCommand('sbReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });

@@ -2,6 +2,7 @@ import { decodeJson } from '../core/codec.js';
 import type { LogEntry } from '../core/commands.js';
 import type { RedisConnection } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
+import type { ReadLogReply } from './redis-scripts.js';
 import { seqOfStreamId } from './redis-keys.js';
 import type { Proposal } from './replicated-log.js';
 
@@ -19,7 +20,9 @@ export interface StreamEntry {
 
 export type RawStreamEntry = [id: Buffer, fields: Buffer[]];
 
-const PAGE = 1000;
+/** The most entries, and bytes of their values, one read of the log returns. */
+export const READ_ENTRIES = 1000;
+export const READ_BYTES = 16 * 1024 * 1024;
 
 /**
  * `ownProposal` returns (and forgets) the proposal this node appended under a writer token, so
@@ -63,11 +66,19 @@ export async function scanStream(
 ): Promise<void> {
   let from = Math.max(1, fromSeq);
   for (;;) {
-    const raw = await conn.within(conn.client.xrangeBuffer(keys.log, String(from), '+', 'COUNT', PAGE), deadline());
+    const [, , raw] = await conn.within(readLog(conn, keys, from), deadline());
     const page = raw.map((entry) => parseStreamEntry(entry));
-    if (page.length > 0 && visit(page) === true) return;
     const last = page.at(-1);
-    if (last === undefined || page.length < PAGE) return;
+    if (last === undefined || visit(page) === true) return;
     from = last.entry.seq + 1;
   }
+}
+
+/**
+ * One bounded read of the stream from `fromSeq` on, with the epoch and seq counter after it: at
+ * most READ_ENTRIES entries and READ_BYTES of values (one entry at least), so a node far behind
+ * a log of large values never asks Redis for a reply of hundreds of MB.
+ */
+export function readLog(conn: RedisConnection, keys: RedisKeys, fromSeq: number): Promise<ReadLogReply> {
+  return conn.client.sbReadLogBuffer(keys.log, keys.epoch, keys.seq, fromSeq, READ_ENTRIES, READ_BYTES);
 }

@@ -1,14 +1,16 @@
 import type { LogEntry } from '../core/commands.js';
 import { ConnectionLostError, DeadlineError, type RedisConnection, type RedisLogLogger } from './redis-connection.js';
 import { type RedisKeys, seqOfStreamId, streamId } from './redis-keys.js';
-import { parseStreamEntry, type RawStreamEntry, type StreamEntry } from './redis-stream.js';
+import { parseStreamEntry, type RawStreamEntry, readLog, type StreamEntry } from './redis-stream.js';
 import type { Proposal } from './replicated-log.js';
 
 /**
  * Follows the log on its own connection (XREAD BLOCK would stall anything sharing it) and hands
  * entries over exactly once, in seq order, with no gaps:
  * - it reads from the last delivered id, so after a reconnect it resumes where it stopped;
- * - each XREAD is pipelined with a read of the epoch and seq counter *after* it: if the epoch
+ * - it reads with the bounded read script while behind and with XREAD BLOCK at the end of the
+ *   log, so no reply is much larger than 16 MB however large the values (see readOnce);
+ * - each read comes with the epoch and seq counter as they were *after* it: if the epoch
  *   then is still ours, no flush can have happened before the entries were read, so they belong
  *   to our history; a changed epoch, a seq counter below what was delivered, or a next entry
  *   that is not `delivered + 1` (trimmed away while we lagged) asks the host to reset;
@@ -42,7 +44,8 @@ export interface TailerHost {
 export interface TailerOptions {
   readonly blockMs: number;
   readonly timeoutMs: number;
-  readonly batch: number;
+  /** The most entries one XREAD BLOCK asks for: it has no byte bound, so this is what bounds its reply. */
+  readonly followCount: number;
 }
 
 const ERROR_BACKOFF_MS = 1000;
@@ -51,6 +54,8 @@ export class RedisTailer {
   private position: TailPosition = { seq: 0 };
   private checkedGeneration = -1;
   private pendingReset?: string;
+  /** The last read found the end of the log: the next one blocks until there is more. */
+  private following = false;
   /** A reset is asked for or running: the position is about to be replaced, so nothing is delivered. */
   private resetting = false;
   private readonly abort = new AbortController();
@@ -106,6 +111,7 @@ export class RedisTailer {
       try {
         if (this.pendingReset !== undefined) {
           this.position = await this.host.reset(this.pendingReset);
+          this.following = false;
           this.pendingReset = undefined;
           this.resetting = false;
           this.checkedGeneration = this.conn.generation;
@@ -125,27 +131,22 @@ export class RedisTailer {
     }
   }
 
+  /**
+   * Reads what follows the position: behind, with the bounded read script (up to READ_BYTES of
+   * values, without blocking); at the end of the log, with XREAD BLOCK, which has no byte bound,
+   * so it asks for only `followCount` entries. Caught up once a bounded read finds nothing;
+   * behind again when a blocking read comes back full.
+   */
   private async readOnce(): Promise<void> {
-    const { conn, keys, options } = this;
     // Entries may also arrive through offer() while this read is out; the log held at least
     // what was delivered when it was sent.
     const sentAt = this.position.seq;
-    const results = await conn.within(
-      conn.corked(() =>
-        conn.client
-          .pipeline()
-          .xreadBuffer('COUNT', options.batch, 'BLOCK', options.blockMs, 'STREAMS', keys.log, streamId(this.position.seq))
-          .mget(keys.epoch, keys.seq)
-          .exec(),
-      ),
-      Date.now() + options.blockMs + options.timeoutMs,
-    );
-    const [[readError, read] = [], [stateError, state] = []] = results ?? [];
-    if (readError || stateError) throw (readError ?? stateError) as Error;
-    if (this.historyChanged(state as (string | null)[], sentAt)) return;
-    const streams = read as [key: Buffer, entries: RawStreamEntry[]][] | null;
+    const following = this.following;
+    const { state, read } = following ? await this.awaitEntries() : await this.readBehind();
+    this.following = following ? read.length < this.options.followCount : read.length === 0;
+    if (this.historyChanged(state, sentAt)) return;
     // An append's reply may have delivered some of them since the read was sent.
-    const unseen = (streams?.[0]?.[1] ?? []).filter(([id]) => seqOfStreamId(id.toString('latin1')) > this.position.seq);
+    const unseen = read.filter(([id]) => seqOfStreamId(id.toString('latin1')) > this.position.seq);
     const entries = unseen.map((raw) => parseStreamEntry(raw, (writer) => this.host.ownProposal(writer)));
     const first = entries[0];
     if (first === undefined) return;
@@ -156,6 +157,31 @@ export class RedisTailer {
       return;
     }
     this.deliver(entries);
+  }
+
+  private async readBehind(): Promise<{ state: (string | null)[]; read: RawStreamEntry[] }> {
+    const { conn, keys, options } = this;
+    const [epoch, seq, read] = await conn.within(readLog(conn, keys, this.position.seq + 1), Date.now() + options.timeoutMs);
+    return { state: [epoch?.toString('latin1') ?? null, seq?.toString('latin1') ?? null], read };
+  }
+
+  /** XREAD BLOCK from the position, with the epoch and seq counter as read after it. */
+  private async awaitEntries(): Promise<{ state: (string | null)[]; read: RawStreamEntry[] }> {
+    const { conn, keys, options } = this;
+    const results = await conn.within(
+      conn.corked(() =>
+        conn.client
+          .pipeline()
+          .xreadBuffer('COUNT', options.followCount, 'BLOCK', options.blockMs, 'STREAMS', keys.log, streamId(this.position.seq))
+          .mget(keys.epoch, keys.seq)
+          .exec(),
+      ),
+      Date.now() + options.blockMs + options.timeoutMs,
+    );
+    const [[readError, read] = [], [stateError, state] = []] = results ?? [];
+    if (readError || stateError) throw (readError ?? stateError) as Error;
+    const streams = read as [key: Buffer, entries: RawStreamEntry[]][] | null;
+    return { state: state as (string | null)[], read: streams?.[0]?.[1] ?? [] };
   }
 
   /** After a reconnect: is the entry we delivered last still the one in the log? */
