@@ -73,28 +73,29 @@ export class RedisLogFixture {
   }
 
   /**
-   * The commands (names, lower case) each named connection sent to the test server while
-   * `during` ran, seen through MONITOR. Connections are named `switchboard:<node>:<role>`.
+   * The commands (name lower-cased, then its arguments) each named connection sent to the test server while
+   * `during` ran, seen through MONITOR; connections opened meanwhile count too, if still open
+   * after. Connections are named `switchboard:<node>:<role>`.
    */
-  async commandsDuring(names: readonly string[], during: () => Promise<void>): Promise<Map<string, string[]>> {
-    const clients = String(await this.admin().client('LIST')).split('\n');
-    const nameOf = new Map<string, string>();
-    for (const name of names) {
-      const line = clients.find((client) => client.includes(` name=${name} `));
-      const address = line === undefined ? undefined : /\baddr=(\S+)/.exec(line)?.[1];
-      if (address === undefined) throw new Error(`no connection named ${name} on the test server`);
-      nameOf.set(address, name);
-    }
-    const sent = new Map<string, string[]>(names.map((name) => [name, []]));
+  async commandsDuring(names: readonly string[], during: () => Promise<void>): Promise<Map<string, string[][]>> {
+    const seen: { source: string; command: string[] }[] = [];
     const monitor = await this.admin().monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      const name = nameOf.get(source);
-      if (name !== undefined) sent.get(name)?.push(String(args[0]).toLowerCase());
-    });
+    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ source, command: [String(args[0]).toLowerCase(), ...args.slice(1).map(String)] }));
     try {
       await during();
     } finally {
       monitor.disconnect();
+    }
+    const nameOf = new Map<string, string>();
+    for (const client of String(await this.admin().client('LIST')).split('\n')) {
+      const name = / name=(\S+) /.exec(client)?.[1];
+      const address = /\baddr=(\S+)/.exec(client)?.[1];
+      if (name !== undefined && address !== undefined && names.includes(name)) nameOf.set(address, name);
+    }
+    const sent = new Map<string, string[][]>(names.map((name) => [name, []]));
+    for (const { source, command } of seen) {
+      const name = nameOf.get(source);
+      if (name !== undefined) sent.get(name)?.push(command);
     }
     return sent;
   }

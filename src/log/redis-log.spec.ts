@@ -4,7 +4,7 @@ import { type RedisServer, startRedisServer } from '../../test/helpers/redis-ser
 import { decodeJson } from '../core/codec.js';
 import { LogUnavailableError } from './log-unavailable-error.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
-import { appendInOrder, elapsedSince, listen, put, range, recordingLogger, RedisLogFixture, redisLogHarness } from './redis-log-fixture.js';
+import { appendInOrder, elapsedSince, listen, put, range, recordingLogger, RedisLogFixture, redisLogHarness, within } from './redis-log-fixture.js';
 import { RedisConnection } from './redis-connection.js';
 import { redisKeys } from './redis-keys.js';
 import { READ_BYTES, scanStream } from './redis-stream.js';
@@ -90,6 +90,34 @@ describe('RedisLog on one Redis', () => {
     for (const page of pages) expect(page.reduce((sum, bytes) => sum + bytes, 0)).toBeLessThanOrEqual(READ_BYTES);
   });
 
+  it('opens while another node keeps appending: it reads the log to its end as each read found it', async () => {
+    const a = fixture.log({ nodeName: 'a' });
+    await a.open();
+    await appendInOrder(a, 50);
+    let writing = true;
+    let next = 50;
+    const appender = async (): Promise<void> => {
+      while (writing) await a.append(put(next++, 'a'));
+    };
+    const appending = Promise.all(range(8).map(appender));
+    try {
+      const b = fixture.log({ nodeName: 'b' });
+      let opened = 0;
+      const sent = await fixture.commandsDuring(['switchboard:b:commands'], async () => {
+        opened = (await within(b.open(), 5000, 'open() while appends keep coming')).entries.length;
+      });
+      expect(opened).toBeGreaterThanOrEqual(50);
+      // Fewer than 1,000 entries: one read (the script with the log, epoch and seq keys) reaches the
+      // end as it found it. Reading on until a read came back empty took more, for as long as the
+      // appends kept landing between reads. (A NOSCRIPT retry repeats a read's arguments.)
+      const reads = (sent.get('switchboard:b:commands') ?? []).filter(([command, , keys]) => command?.startsWith('eval') && keys === '3');
+      expect(new Set(reads.map((read) => read.join(' '))).size).toBe(1);
+    } finally {
+      writing = false;
+      await appending;
+    }
+  });
+
   it('learns the log from its append replies while it keeps appending, instead of reading back what it sent', async () => {
     const log = fixture.log({ nodeName: 'writer' });
     await log.open();
@@ -99,7 +127,7 @@ describe('RedisLog on one Redis', () => {
       await seen.reach(3000);
     });
     // One script call per batch; the tailer reads (XREAD, or the read script) only when the appends pause.
-    const batches = (sent.get('switchboard:writer:commands') ?? []).filter((command) => command.startsWith('eval')).length;
+    const batches = (sent.get('switchboard:writer:commands') ?? []).filter(([command]) => command?.startsWith('eval')).length;
     const reads = sent.get('switchboard:writer:tail') ?? [];
     expect(batches).toBeGreaterThan(10);
     expect(reads.length).toBeLessThan(batches / 4);

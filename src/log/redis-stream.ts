@@ -53,9 +53,10 @@ export function parseStreamEntry([id, fields]: RawStreamEntry, ownProposal?: (wr
 }
 
 /**
- * Pages through the stream from `fromSeq` (inclusive) to its current end, handing each page to
- * `visit`; stops early when `visit` returns true. Each page must arrive by `deadline()`, asked
- * afresh per page (a fixed deadline bounds the whole scan, a sliding one each page).
+ * Pages through the stream from `fromSeq` (inclusive) to its end as each page found it (so
+ * appends that keep coming do not keep the scan going), handing each page to `visit`; stops
+ * early when `visit` returns true. Each page must arrive by `deadline()`, asked afresh per page
+ * (a fixed deadline bounds the whole scan, a sliding one each page).
  */
 export async function scanStream(
   conn: RedisConnection,
@@ -66,12 +67,17 @@ export async function scanStream(
 ): Promise<void> {
   let from = Math.max(1, fromSeq);
   for (;;) {
-    const [, , raw] = await conn.within(readLog(conn, keys, from), deadline());
+    const [, seq, raw] = await conn.within(readLog(conn, keys, from), deadline());
     const page = raw.map((entry) => parseStreamEntry(entry));
     const last = page.at(-1);
-    if (last === undefined || visit(page) === true) return;
+    if (last === undefined || visit(page) === true || readToEnd(last.entry.seq, seq)) return;
     from = last.entry.seq + 1;
   }
+}
+
+/** Whether a read whose last entry is `lastRead` reached the end of the log, given the seq counter it returned. */
+export function readToEnd(lastRead: number, seqCounter: Buffer | null): boolean {
+  return lastRead >= Number(seqCounter?.toString('latin1') ?? 0);
 }
 
 /**

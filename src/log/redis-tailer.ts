@@ -1,7 +1,7 @@
 import type { LogEntry } from '../core/commands.js';
 import { ConnectionLostError, DeadlineError, type RedisConnection, type RedisLogLogger } from './redis-connection.js';
 import { type RedisKeys, seqOfStreamId, streamId } from './redis-keys.js';
-import { parseStreamEntry, type RawStreamEntry, readLog, type StreamEntry } from './redis-stream.js';
+import { parseStreamEntry, type RawStreamEntry, readLog, readToEnd, type StreamEntry } from './redis-stream.js';
 import type { Proposal } from './replicated-log.js';
 
 /**
@@ -46,6 +46,13 @@ export interface TailerOptions {
   readonly timeoutMs: number;
   /** The most entries one XREAD BLOCK asks for: it has no byte bound, so this is what bounds its reply. */
   readonly followCount: number;
+}
+
+/** One read: the epoch and seq counter as they were after it, its entries, and whether they reached the end of the log. */
+interface TailRead {
+  readonly state: (string | null)[];
+  readonly read: RawStreamEntry[];
+  readonly atEnd: boolean;
 }
 
 const ERROR_BACKOFF_MS = 1000;
@@ -134,16 +141,15 @@ export class RedisTailer {
   /**
    * Reads what follows the position: behind, with the bounded read script (up to READ_BYTES of
    * values, without blocking); at the end of the log, with XREAD BLOCK, which has no byte bound,
-   * so it asks for only `followCount` entries. Caught up once a bounded read finds nothing;
-   * behind again when a blocking read comes back full.
+   * so it asks for only `followCount` entries. Caught up once a bounded read reaches the end of
+   * the log; behind again when a blocking read comes back full.
    */
   private async readOnce(): Promise<void> {
     // Entries may also arrive through offer() while this read is out; the log held at least
     // what was delivered when it was sent.
     const sentAt = this.position.seq;
-    const following = this.following;
-    const { state, read } = following ? await this.awaitEntries() : await this.readBehind();
-    this.following = following ? read.length < this.options.followCount : read.length === 0;
+    const { state, read, atEnd } = this.following ? await this.awaitEntries() : await this.readBehind();
+    this.following = atEnd;
     if (this.historyChanged(state, sentAt)) return;
     // An append's reply may have delivered some of them since the read was sent.
     const unseen = read.filter(([id]) => seqOfStreamId(id.toString('latin1')) > this.position.seq);
@@ -159,14 +165,19 @@ export class RedisTailer {
     this.deliver(entries);
   }
 
-  private async readBehind(): Promise<{ state: (string | null)[]; read: RawStreamEntry[] }> {
+  private async readBehind(): Promise<TailRead> {
     const { conn, keys, options } = this;
     const [epoch, seq, read] = await conn.within(readLog(conn, keys, this.position.seq + 1), Date.now() + options.timeoutMs);
-    return { state: [epoch?.toString('latin1') ?? null, seq?.toString('latin1') ?? null], read };
+    const last = read.at(-1);
+    return {
+      state: [epoch?.toString('latin1') ?? null, seq?.toString('latin1') ?? null],
+      read,
+      atEnd: last === undefined || readToEnd(seqOfStreamId(last[0].toString('latin1')), seq),
+    };
   }
 
   /** XREAD BLOCK from the position, with the epoch and seq counter as read after it. */
-  private async awaitEntries(): Promise<{ state: (string | null)[]; read: RawStreamEntry[] }> {
+  private async awaitEntries(): Promise<TailRead> {
     const { conn, keys, options } = this;
     const results = await conn.within(
       conn.corked(() =>
@@ -180,8 +191,8 @@ export class RedisTailer {
     );
     const [[readError, read] = [], [stateError, state] = []] = results ?? [];
     if (readError || stateError) throw (readError ?? stateError) as Error;
-    const streams = read as [key: Buffer, entries: RawStreamEntry[]][] | null;
-    return { state: state as (string | null)[], read: streams?.[0]?.[1] ?? [] };
+    const entries = (read as [key: Buffer, entries: RawStreamEntry[]][] | null)?.[0]?.[1] ?? [];
+    return { state: state as (string | null)[], read: entries, atEnd: entries.length < options.followCount };
   }
 
   /** After a reconnect: is the entry we delivered last still the one in the log? */
