@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import type { RedisServer } from '../../test/helpers/redis-server.js';
 import type { LogEntry } from '../core/commands.js';
@@ -73,18 +74,16 @@ export class RedisLogFixture {
   }
 
   /**
-   * The commands (name lower-cased, then its arguments) each named connection sent to the test server while
-   * `during` ran, seen through MONITOR; connections opened meanwhile count too, if still open
-   * after. Connections are named `switchboard:<node>:<role>`.
+   * The commands (name lower-cased, then its arguments) each named connection sent to the test
+   * server while `during` ran, seen through MONITOR; connections opened meanwhile count too, if
+   * still open after. Connections are named `switchboard:<node>:<role>`.
    */
   async commandsDuring(names: readonly string[], during: () => Promise<void>): Promise<Map<string, string[][]>> {
-    const seen: { source: string; command: string[] }[] = [];
-    const monitor = await this.admin().monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ source, command: [String(args[0]).toLowerCase(), ...args.slice(1).map(String)] }));
+    const monitor = await monitorServer(this.server.url);
     try {
       await during();
     } finally {
-      monitor.disconnect();
+      monitor.stop();
     }
     const nameOf = new Map<string, string>();
     for (const client of String(await this.admin().client('LIST')).split('\n')) {
@@ -93,7 +92,7 @@ export class RedisLogFixture {
       if (name !== undefined && address !== undefined && names.includes(name)) nameOf.set(address, name);
     }
     const sent = new Map<string, string[][]>(names.map((name) => [name, []]));
-    for (const { source, command } of seen) {
+    for (const { source, command } of monitor.seen) {
       const name = nameOf.get(source);
       if (name !== undefined) sent.get(name)?.push(command);
     }
@@ -136,4 +135,33 @@ export async function appendInOrder(log: ReplicatedLog, count: number, from = 0)
 
 export function elapsedSince(start: number): number {
   return Date.now() - start;
+}
+
+/**
+ * MONITOR on a raw socket: each line is `+<time> [<db> <source>] "<command>" "<arg>" ...`, with
+ * quotes and control bytes escaped, so lines split cleanly. (ioredis's own monitor() mistakes
+ * lines that arrive with its MONITOR reply for replies to other commands.)
+ */
+async function monitorServer(url: string): Promise<{ seen: { source: string; command: string[] }[]; stop(): void }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  const seen: { source: string; command: string[] }[] = [];
+  let pending = '';
+  let started: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (started = resolve));
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\r\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line === '+OK') started();
+      const parsed = /^\+\S+ \[\d+ (\S+)\] (.*)$/.exec(line);
+      if (parsed === null) continue;
+      const args = [...(parsed[2] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1] ?? '');
+      seen.push({ source: parsed[1] ?? '', command: [String(args[0]).toLowerCase(), ...args.slice(1)] });
+    }
+  });
+  socket.write('MONITOR\r\n');
+  await within(ready, 5000, 'MONITOR to start');
+  return { seen, stop: () => socket.destroy() };
 }
