@@ -148,7 +148,13 @@ async function monitorServer(url: string): Promise<{ seen: { source: string; com
   const seen: { source: string; command: string[] }[] = [];
   let pending = '';
   let started: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (started = resolve));
+  let failed: (error: Error) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    started = resolve;
+    failed = reject;
+  });
+  // Before MONITOR started this fails the caller; after, the commands seen so far stand.
+  socket.on('error', (error) => failed(error));
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => {
     const lines = (pending + chunk).split('\r\n');
