@@ -95,11 +95,7 @@ describe('RedisLog on one Redis', () => {
     await a.open();
     await appendInOrder(a, 50);
     let writing = true;
-    let next = 50;
-    const appender = async (): Promise<void> => {
-      while (writing) await a.append(put(next++, 'a'));
-    };
-    const appending = Promise.all(range(8).map(appender));
+    const appending = appendWhile(a, 'a', () => writing, 8, 50);
     try {
       const b = fixture.log({ nodeName: 'b' });
       let opened = 0;
@@ -334,11 +330,16 @@ describe('RedisLog on one Redis', () => {
 });
 
 /** A closed loop of `outstanding` appenders making `count` appends in all. */
-async function keepAppending(log: ReplicatedLog, node: string, count: number, outstanding: number, from = 0): Promise<LogEntry[]> {
+function keepAppending(log: ReplicatedLog, node: string, count: number, outstanding: number, from = 0): Promise<LogEntry[]> {
+  return appendWhile(log, node, (next) => next < from + count, outstanding, from);
+}
+
+/** A closed loop of `outstanding` appenders, numbering appends from `from`, while `more(next)` holds. */
+async function appendWhile(log: ReplicatedLog, node: string, more: (next: number) => boolean, outstanding: number, from = 0): Promise<LogEntry[]> {
   const acked: LogEntry[] = [];
   let next = from;
   const appender = async (): Promise<void> => {
-    while (next < from + count) acked.push(await log.append(put(next++, node)));
+    while (more(next)) acked.push(await log.append(put(next++, node)));
   };
   await Promise.all(range(outstanding).map(appender));
   return acked;

@@ -60,11 +60,10 @@ const ERROR_BACKOFF_MS = 1000;
 export class RedisTailer {
   private position: TailPosition = { seq: 0 };
   private checkedGeneration = -1;
+  /** A reset is asked for or running: the position is about to be replaced, so nothing is delivered. */
   private pendingReset?: string;
   /** The last read found the end of the log: the next one blocks until there is more. */
   private following = false;
-  /** A reset is asked for or running: the position is about to be replaced, so nothing is delivered. */
-  private resetting = false;
   private readonly abort = new AbortController();
   private running?: Promise<void>;
 
@@ -87,7 +86,7 @@ export class RedisTailer {
    * position (a gap, a different entry at the position, or a reset under way).
    */
   offer(entries: readonly StreamEntry[]): boolean {
-    if (this.resetting) return false;
+    if (this.pendingReset !== undefined) return false;
     const { seq, lastWriter } = this.position;
     const start = seq + 1 - (entries[0]?.entry.seq ?? seq + 1);
     if (start < 0) return false;
@@ -120,7 +119,6 @@ export class RedisTailer {
           this.position = await this.host.reset(this.pendingReset);
           this.following = false;
           this.pendingReset = undefined;
-          this.resetting = false;
           this.checkedGeneration = this.conn.generation;
         } else if (this.checkedGeneration !== this.conn.generation) {
           const generation = this.conn.generation;
@@ -248,7 +246,6 @@ export class RedisTailer {
   private requestReset(reason: string): void {
     this.logger.error(`the log's history was replaced under this node: ${reason}; dropping state and restoring from Redis`);
     this.pendingReset = reason;
-    this.resetting = true;
   }
 
   private async recover(error: unknown): Promise<void> {
