@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { crc32InSteps } from './crc-in-steps.js';
 import type { RedisConnection } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import type { SnapshotStatus, StoredSnapshot } from './replicated-log.js';
@@ -69,7 +70,8 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
       const group = chunks.slice(first, first + CHUNKS_IN_FLIGHT);
       await Promise.all(group.map((bytes, i) => call(client.set(unclaimed[first + i] as string, bytes, 'PX', CHUNK_TTL_MS))));
     }
-    const meta: SnapshotMeta = { seq: write.seq, epoch: write.epoch, chunkKeys: unclaimed, bytes: write.data.length, crc: crc32(write.data) };
+    const crc = await crc32InSteps(write.data);
+    const meta: SnapshotMeta = { seq: write.seq, epoch: write.epoch, chunkKeys: unclaimed, bytes: write.data.length, crc };
     const old = previous?.chunkKeys ?? [];
     const reply = await call(
       client

@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { crc32InSteps } from './crc-in-steps.js';
 import { writeFileAtomic } from './durable-fs.js';
 
 /**
@@ -37,7 +38,7 @@ export async function writeSnapshotFile(dir: string, snapshot: SnapshotFile): Pr
   header.writeBigUInt64LE(BigInt(snapshot.seq), 8);
   header.writeBigUInt64LE(BigInt(snapshot.time), 16);
   header.writeBigUInt64LE(BigInt(snapshot.data.length), 24);
-  header.writeUInt32LE(crc32(snapshot.data), 32);
+  header.writeUInt32LE(await crc32InSteps(snapshot.data), 32);
   header.writeUInt32LE(crc32(header.subarray(0, 36)), 36);
   await writeFileAtomic(dir, snapshotFileName(snapshot.seq), [header, snapshot.data]);
 }
