@@ -7,6 +7,7 @@ import { waitFor } from '../../test/helpers/wait-for.js';
 import { appendInOrder, elapsedSince, listen, put, range, recordingLogger, RedisLogFixture, redisLogHarness, within } from './redis-log-fixture.js';
 import { RedisConnection } from './redis-connection.js';
 import { redisKeys } from './redis-keys.js';
+import { defineLogScripts } from './redis-scripts.js';
 import { READ_BYTES, scanStream } from './redis-stream.js';
 import { SNAPSHOT_CHUNK_BYTES } from './redis-snapshot.js';
 import { describeReplicatedLogContract } from './replicated-log.contract.js';
@@ -216,6 +217,39 @@ describe('RedisLog on one Redis', () => {
     await log.saveSnapshot(snapSeq, Buffer.from('s'));
     const ids = (await fixture.admin().xrange(`{${fixture.prefix}}:log`, '-', '+')).map(([id]) => id);
     expect(ids).toEqual(range(count - firstKept + 1, firstKept).map((seq) => `${seq}-1`));
+  });
+
+  it('trims in bounded steps, then exactly to the retained tail', async () => {
+    const admin = fixture.admin();
+    const [, nodeEntries] = (await admin.config('GET', 'stream-node-max-entries')) as [string, string];
+    // Stream nodes of 10 entries, so 200 entries make the 20 nodes the steps remove 2 at a time.
+    await admin.config('SET', 'stream-node-max-entries', '10');
+    try {
+      const log = fixture.log({ retainedEntries: 5, trimStepEntries: 20 });
+      await log.open();
+      await appendInOrder(log, 200);
+      await admin.config('RESETSTAT');
+      await log.saveSnapshot(200, Buffer.from('s'));
+      const ids = (await admin.xrange(`{${fixture.prefix}}:log`, '-', '+')).map(([id]) => id);
+      expect(ids).toEqual(range(5, 196).map((seq) => `${seq}-1`));
+      // One XTRIM of the 195 entries before the change; now one per step of at most 20.
+      const xtrims = /cmdstat_xtrim:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1];
+      expect(Number(xtrims)).toBeGreaterThanOrEqual(10);
+    } finally {
+      await admin.config('SET', 'stream-node-max-entries', nodeEntries);
+    }
+  });
+
+  it('refuses a trim step on a log whose epoch is not the one the seq came from', async () => {
+    // As when Redis was replaced between the snapshot switch and the trim: the new history's
+    // entries are covered by no snapshot, so the old history's seq must not trim them.
+    const keys = redisKeys(fixture.prefix);
+    const log = fixture.log();
+    await log.open();
+    await appendInOrder(log, 20);
+    const scripts = defineLogScripts(fixture.admin());
+    await expect(scripts.sbTrimLog(keys.epoch, keys.log, 'another-history', 15, 100)).rejects.toThrow(/^SBEPOCH/);
+    expect(await scripts.xlen(keys.log)).toBe(20);
   });
 
   it('opens a node after trimming with the snapshot and the rest', async () => {

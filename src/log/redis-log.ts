@@ -6,7 +6,7 @@ import { RedisConnection, type RedisLogLogger, type RedisTarget } from './redis-
 import { type RedisKeys, redisKeys } from './redis-keys.js';
 import { RedisMembership } from './redis-membership.js';
 import { loadLog } from './redis-recovery.js';
-import { snapshotStatus, writeSnapshot } from './redis-snapshot.js';
+import { snapshotStatus, TRIM_STEP_ENTRIES, writeSnapshot } from './redis-snapshot.js';
 import { RedisTailer, type TailPosition } from './redis-tailer.js';
 import { type LogHealth, type LogMember, type LogRecovery, type Proposal, ReplicatedLog, type ResetListener, type SnapshotStatus } from './replicated-log.js';
 
@@ -23,6 +23,8 @@ export interface RedisLogOptions extends RedisTarget {
   readonly waitTimeoutMs?: number;
   /** Entries a snapshot's trim always leaves in the stream, for lagging nodes. @default 100000 */
   readonly retainedEntries?: number;
+  /** Entries one trim step removes at most (about); every node's appends wait for a step. @default 2000 */
+  readonly trimStepEntries?: number;
   /** A node that has not renewed its membership heartbeat for this long is no longer listed. @default 10000 */
   readonly memberTtlMs?: number;
   /** @default console */
@@ -64,6 +66,7 @@ export class RedisLog extends ReplicatedLog {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly writeTimeoutMs: number;
   private readonly retainedEntries: number;
+  private readonly trimStepEntries: number;
   private phase: Phase = 'new';
   private epoch = '';
   private knownSeq = 0;
@@ -76,6 +79,7 @@ export class RedisLog extends ReplicatedLog {
     this.logger = options.logger ?? console;
     this.writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs ?? 5000);
     this.retainedEntries = positive('retainedEntries', options.retainedEntries ?? 100_000);
+    this.trimStepEntries = positive('trimStepEntries', options.trimStepEntries ?? TRIM_STEP_ENTRIES);
     const waitReplicas = options.waitReplicas ?? 0;
     const waitTimeoutMs = positive('waitTimeoutMs', options.waitTimeoutMs ?? 1000);
     if (!Number.isSafeInteger(waitReplicas) || waitReplicas < 0) throw new RangeError(`waitReplicas must be a whole number >= 0, got ${waitReplicas}`);
@@ -226,11 +230,15 @@ export class RedisLog extends ReplicatedLog {
       data,
       epoch: this.epoch,
       retainedEntries: this.retainedEntries,
+      trimStepEntries: this.trimStepEntries,
       lockValue: `${this.options.nodeName}/${this.incarnation}`,
       timeoutMs: this.writeTimeoutMs,
     });
     if (result.outcome === 'stored') {
       this.logger.log(`stored the snapshot at seq ${seq} (${data.length} bytes), trimmed ${result.trimmed} entries`);
+      if (result.trimError !== undefined) {
+        this.logger.warn(`trimming the log below the snapshot at seq ${seq} stopped (${result.trimError}); the next snapshot trims the rest`);
+      }
     } else {
       this.logger.log(`skipped the snapshot at seq ${seq}: ${SKIPPED[result.outcome]}`);
     }

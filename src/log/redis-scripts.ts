@@ -171,15 +171,21 @@ return fence
 `;
 
 /**
- * Switch the snapshot to freshly written chunks, drop the replaced chunks, trim the stream.
+ * Switch the snapshot to freshly written chunks.
  * KEYS: 1 snapshot meta, 2 epoch, 3 seq, 4 log, then ARGV[6] old chunk keys, then the new ones.
  * ARGV: 1 meta JSON the caller read before writing (or ''), 2 new meta JSON, 3 epoch,
- *       4 snapshot seq, 5 retained entries, 6 number of old chunk keys.
- * Returns: { 'ok', entries trimmed } | { 'changed' } (meta is not what the caller read: retry
+ *       4 snapshot seq, 5 retained entries, 6 number of old chunk keys, 7 TTL (ms) for them.
+ * Returns: { 'ok', first seq to keep } | { 'changed' } (meta is not what the caller read: retry
  * or give up) | { 'stale' } (a snapshot at this seq or later exists).
  * Invariants: readers see the old snapshot or the new one, never a mix; the seq of the stored
  * snapshot only grows; new chunks (written with a TTL so a crashed writer leaves no debris) are
- * made permanent; trimming keeps at least `retained` entries and never removes seq > snapshot.
+ * made permanent, and the replaced ones get a TTL again.
+ * The slow parts are left to the caller, in small steps: deleting the replaced chunks (freeing
+ * ~100 MB here held Redis for ~10 ms) and trimming the stream below the returned seq with
+ * TRIM_LOG (one XTRIM of the hundreds of thousands of entries a busy log gathers between
+ * snapshots held Redis, and so every node's appends, for 20-40 ms). That seq keeps at least
+ * `retained` entries and never passes the snapshot. A caller that dies first leaves the chunks
+ * to expire and the stream to the next snapshot's trim.
  */
 const SWITCH_SNAPSHOT = `
 if redis.call('GET', KEYS[2]) ~= ARGV[3] then
@@ -201,11 +207,26 @@ for i = 5 + oldCount, #KEYS do
 end
 for i = 5 + oldCount, #KEYS do redis.call('PERSIST', KEYS[i]) end
 redis.call('SET', KEYS[1], ARGV[2])
-for i = 5, 4 + oldCount do redis.call('DEL', KEYS[i]) end
-local minId = math.min(snapSeq + 1, lastSeq - tonumber(ARGV[5]) + 1)
-local trimmed = 0
-if minId > 1 then trimmed = redis.call('XTRIM', KEYS[4], 'MINID', string.format('%d', minId)) end
-return { 'ok', trimmed }
+for i = 5, 4 + oldCount do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+return { 'ok', math.min(snapSeq + 1, lastSeq - tonumber(ARGV[5]) + 1) }
+`;
+
+/**
+ * One step of trimming the log below a seq (after SWITCH_SNAPSHOT).
+ * KEYS: 1 epoch, 2 log. ARGV: 1 epoch the seq belongs to, 2 first seq to keep, 3 step size.
+ * Returns: { entries trimmed, done (1|0) }; SBEPOCH when the epoch changed: the log is another
+ * history now, and trimming it by this one's seqs would delete entries nothing covers.
+ * A step removes whole stream nodes below the seq, at most about ARGV[3] entries (XTRIM ~ LIMIT:
+ * cheap, bounded); once no whole node is left, it trims the rest exactly and reports done.
+ */
+const TRIM_LOG = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('SBEPOCH the log epoch changed while it was being trimmed')
+end
+local minId = ARGV[2] .. '-0'
+local trimmed = redis.call('XTRIM', KEYS[2], 'MINID', '~', minId, 'LIMIT', ARGV[3])
+if trimmed > 0 then return { trimmed, 0 } end
+return { redis.call('XTRIM', KEYS[2], 'MINID', minId), 1 }
 `;
 
 /**
@@ -254,6 +275,7 @@ export interface LogScripts {
   sbFence(fenceKey: string, generation: number, ttlMs: number): Promise<number>;
   /** Variable key count: the first argument is the number of keys. */
   sbSwitchSnapshot(numberOfKeys: number, ...keysThenArgs: Arg[]): Promise<[string, number?]>;
+  sbTrimLog(epochKey: string, logKey: string, epoch: string, firstKept: number, stepEntries: number): Promise<[trimmed: number, done: number]>;
   sbReleaseLock(lockKey: string, value: string): Promise<number>;
   sbForgetMember(membersKey: string, memberKey: string, name: string, value: string): Promise<number>;
 }
@@ -278,6 +300,7 @@ export function defineLogScripts(client: Redis): ScriptedRedis {
   client.defineCommand('sbReadLog', { numberOfKeys: 3, lua: READ_LOG });
   client.defineCommand('sbFence', { numberOfKeys: 1, lua: FENCE });
   client.defineCommand('sbSwitchSnapshot', { lua: SWITCH_SNAPSHOT });
+  client.defineCommand('sbTrimLog', { numberOfKeys: 2, lua: TRIM_LOG });
   client.defineCommand('sbReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
   client.defineCommand('sbForgetMember', { numberOfKeys: 2, lua: FORGET_MEMBER });
   return client as ScriptedRedis;
