@@ -10,10 +10,10 @@ import type { LogEntry } from './commands.js';
  *   blob    every Buffer's bytes back to back
  *
  * Values travel as raw bytes, not base64: a snapshot carries every stored value and the history
- * ring, and copying bytes is an order of magnitude cheaper than encoding them into JSON. Equal
- * byte strings are written once (an entry's value is also its newest version and its history
- * event's value) and decode to one shared Buffer. Dedup is by content, not object identity, so
- * the output depends only on the value: equal states give equal bytes.
+ * ring, and copying bytes is an order of magnitude cheaper than encoding them into JSON. A value
+ * referred to from several places is written once and decodes to one shared Buffer: `ref()` with
+ * `dedupe` finds equal byte strings by content (not object identity, so the output depends only
+ * on the value); snapshots mostly share values by key instead (snapshot.ts), which is cheaper.
  */
 const LENGTH_BYTES = 4;
 
@@ -137,7 +137,8 @@ export class JsonEncoder {
     return out === '' ? '{}' : `${out}}`;
   }
 
-  private append(buffer: Buffer): string {
+  /** A Buffer as a reference to its own copy in the blob: no lookup, whatever `dedupe` says. */
+  append(buffer: Buffer): string {
     const ref = `{"$r":[${this.at},${buffer.length}]}`;
     this.blobs.push(buffer);
     this.at += buffer.length;

@@ -98,6 +98,36 @@ describe('serialize / restore', () => {
   });
 });
 
+describe('values in a snapshot', () => {
+  /** Bytes of the blob after the snapshot's JSON: the values as written. */
+  function blobBytes(machine: StateMachine): number {
+    const bytes = machine.serialize();
+    return bytes.length - 4 - bytes.readUInt32BE(0);
+  }
+  const roomy = { historyLimit: 100, versionsPerKey: 10 };
+
+  it('writes a value once for its entry, its version and its history events', () => {
+    // Each value is held by a version and an event (as entry, then as the next write's prev),
+    // the last also by the live entry: 'v1' + 'v2' + 'v3' in all.
+    const machine = replay([set('k', 'v1'), set('k', 'v2'), set('k', 'v3')], roomy);
+    expect(blobBytes(machine)).toBe(6);
+    const restored = StateMachine.restore(machine.serialize(), roomy);
+    expect(restored.versions('k').map((v) => v.value.toString())).toEqual(['v3', 'v2', 'v1']);
+    expect(restored.history(0, 'k', false).map((e) => e.prev?.value.toString())).toEqual([undefined, 'v1', 'v2']);
+  });
+
+  it('shares values an event holds after its version is gone, through the live entry', () => {
+    const machine = replay([set('k', 'v1'), set('k', 'v2')], { historyLimit: 100, versionsPerKey: 0 });
+    expect(blobBytes(machine)).toBe(4);
+  });
+
+  it('writes small equal values of different keys apart, and large ones once', () => {
+    const large = 'x'.repeat(1024);
+    expect(blobBytes(replay([set('a', 'same'), set('b', 'same')], roomy))).toBe(8);
+    expect(blobBytes(replay([set('a', large), set('b', large)], roomy))).toBe(1024);
+  });
+});
+
 describe('serializeSteps', () => {
   it('returns what serialize() gave when it was called, though writes go on between its steps', () => {
     const options = { historyLimit: 50_000, versionsPerKey: 3 };

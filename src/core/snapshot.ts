@@ -53,26 +53,107 @@ function canonicalEvent(e: ChangeEvent): ChangeEvent {
   return e.prev === undefined ? event : { ...event, prev: canonicalEntry(e.prev) };
 }
 
+/**
+ * Values are 90% of a snapshot, and most are held in several places: a key's entry, its newest
+ * version and the history event of the write that set it hold the same bytes, each older version
+ * its event's, and an event's `prev` the previous event's. Each value is written to the blob once,
+ * where it first appears, and the later places refer to it, found by key and ModifyIndex and
+ * checked byte for byte: a Map lookup per key instead of a content lookup per value (hashing every
+ * value was ~40% of encoding a snapshot). Values shared no such way are written again, except
+ * large ones, which are found by content (the same certificate under many keys). Either way what
+ * is written depends only on the logical state, in the order the sections are written.
+ */
+class SnapshotValues {
+  private readonly live = new Map<string, PlacedValue>();
+  private readonly versions = new Map<string, { readonly list: readonly KvVersion[]; readonly refs: readonly string[] }>();
+  /** Per key, the last two values written for events: an event's `prev` is often the one before. */
+  private readonly recent = new Map<string, PlacedValue[]>();
+
+  constructor(private readonly encoder: JsonEncoder) {}
+
+  /** The live entry's value: its first place. */
+  entry(e: KvEntry): string {
+    const ref = this.write(e.value);
+    this.live.set(e.key, { modifyIndex: e.modifyIndex, value: e.value, ref });
+    return ref;
+  }
+
+  /** A key's versions: the newest usually shares the live entry's value. */
+  versionList(key: string, list: readonly KvVersion[]): readonly string[] {
+    const live = this.live.get(key);
+    const refs = list.map((v) => (live !== undefined && matches(live, v.modifyIndex, v.value) ? live.ref : this.write(v.value)));
+    this.versions.set(key, { list, refs });
+    return refs;
+  }
+
+  /** The value of an entry an event holds (after or before the change). */
+  held(e: KvEntry): string {
+    const found = this.placed(e);
+    if (found !== undefined) return found;
+    const ref = this.write(e.value);
+    const recent = this.recent.get(e.key);
+    const placed = { modifyIndex: e.modifyIndex, value: e.value, ref };
+    if (recent === undefined) this.recent.set(e.key, [placed]);
+    else if (recent.push(placed) > 2) recent.shift();
+    return ref;
+  }
+
+  private placed(e: KvEntry): string | undefined {
+    const kept = this.versions.get(e.key);
+    if (kept !== undefined) {
+      const at = kept.list.findIndex((v) => v.modifyIndex === e.modifyIndex);
+      const version = kept.list[at];
+      if (version !== undefined && sameBytes(version.value, e.value)) return kept.refs[at];
+    }
+    const live = this.live.get(e.key);
+    if (live !== undefined && matches(live, e.modifyIndex, e.value)) return live.ref;
+    return this.recent.get(e.key)?.find((placed) => matches(placed, e.modifyIndex, e.value))?.ref;
+  }
+
+  private write(value: Buffer): string {
+    return value.length >= CONTENT_SHARED_BYTES ? this.encoder.ref(value) : this.encoder.append(value);
+  }
+}
+
+interface PlacedValue {
+  readonly modifyIndex: number;
+  readonly value: Buffer;
+  readonly ref: string;
+}
+
+function matches(placed: PlacedValue, modifyIndex: number, value: Buffer): boolean {
+  return placed.modifyIndex === modifyIndex && sameBytes(placed.value, value);
+}
+
+/** Values at least this long that are not shared by key are still written once per content. */
+const CONTENT_SHARED_BYTES = 1024;
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a === b || a.equals(b);
+}
+
 /*
  * The hot record shapes written as text directly, field for field what JSON.stringify gives for
  * canonicalEntry / canonicalVersion / canonicalEvent (which decoding still uses): a snapshot holds
  * hundreds of thousands of them, and building a canonical copy of each was most of its cost.
  */
-function entryJson(encoder: JsonEncoder, e: KvEntry): string {
+function entryJson(encoder: JsonEncoder, e: KvEntry, valueRef: string): string {
   const fields =
-    `{"key":${JSON.stringify(e.key)},"value":${encoder.ref(e.value)},"flags":${encoder.uint64(e.flags)},` +
+    `{"key":${JSON.stringify(e.key)},"value":${valueRef},"flags":${encoder.uint64(e.flags)},` +
     `"createIndex":${e.createIndex},"modifyIndex":${e.modifyIndex},"lockIndex":${e.lockIndex}`;
   return e.session === undefined ? `${fields}}` : `${fields},"session":${JSON.stringify(e.session)}}`;
 }
 
-function versionListJson(encoder: JsonEncoder, key: string, versions: readonly KvVersion[]): string {
-  const list = versions.map((v) => `{"modifyIndex":${v.modifyIndex},"value":${encoder.ref(v.value)},"flags":${encoder.uint64(v.flags)}}`);
+function versionListJson(encoder: JsonEncoder, values: SnapshotValues, key: string, versions: readonly KvVersion[]): string {
+  const refs = values.versionList(key, versions);
+  const list = versions.map((v, i) => `{"modifyIndex":${v.modifyIndex},"value":${refs[i] as string},"flags":${encoder.uint64(v.flags)}}`);
   return `[${JSON.stringify(key)},[${list.join(',')}]]`;
 }
 
-function eventJson(encoder: JsonEncoder, e: ChangeEvent): string {
-  const fields = `{"index":${e.index},"type":${JSON.stringify(e.type)},"key":${JSON.stringify(e.key)},"entry":${entryJson(encoder, e.entry)}`;
-  return e.prev === undefined ? `${fields}}` : `${fields},"prev":${entryJson(encoder, e.prev)}}`;
+function eventJson(encoder: JsonEncoder, values: SnapshotValues, e: ChangeEvent): string {
+  const held = (entry: KvEntry): string => entryJson(encoder, entry, values.held(entry));
+  const fields = `{"index":${e.index},"type":${JSON.stringify(e.type)},"key":${JSON.stringify(e.key)},"entry":${held(e.entry)}`;
+  return e.prev === undefined ? `${fields}}` : `${fields},"prev":${held(e.prev)}}`;
 }
 
 /** A consistent, immutable view of the state, taken at one index. */
@@ -131,6 +212,7 @@ const RECORDS_PER_STEP = 500;
  */
 export function* encodeSnapshotSteps(capture: SnapshotCapture): Generator<void, Buffer, void> {
   const encoder = new JsonEncoder(true);
+  const values = new SnapshotValues(encoder);
   const header = {
     format: FORMAT,
     index: capture.index,
@@ -144,15 +226,15 @@ export function* encodeSnapshotSteps(capture: SnapshotCapture): Generator<void, 
   text.write(encoder.json(header).slice(0, -1));
   const one = (): number => 1;
   const sections: [string, readonly unknown[], (record: never) => string, (record: never) => number][] = [
-    ['entries', capture.entries, (entry: KvEntry) => entryJson(encoder, entry), one],
+    ['entries', capture.entries, (entry: KvEntry) => entryJson(encoder, entry, values.entry(entry)), one],
     ['tombstones', capture.tombstones, (record: readonly [string, number]) => encoder.json(record), one],
     [
       'versions',
       capture.versions,
-      ([key, versions]: readonly [string, readonly KvVersion[]]) => versionListJson(encoder, key, versions),
+      ([key, versions]: readonly [string, readonly KvVersion[]]) => versionListJson(encoder, values, key, versions),
       ([, versions]: readonly [string, readonly KvVersion[]]) => versions.length,
     ],
-    ['history', capture.history, (event: ChangeEvent) => eventJson(encoder, event), one],
+    ['history', capture.history, (event: ChangeEvent) => eventJson(encoder, values, event), one],
     ['sessions', capture.sessions, (session: Session) => encoder.json(sessionRecord(session)), one],
     ['lockDelays', capture.lockDelays, (record: readonly [string, number]) => encoder.json(record), one],
   ];
