@@ -54,14 +54,14 @@ function canonicalEvent(e: ChangeEvent): ChangeEvent {
 }
 
 /**
- * Values are 90% of a snapshot, and most are held in several places: a key's entry, its newest
- * version and the history event of the write that set it hold the same bytes, each older version
- * its event's, and an event's `prev` the previous event's. Each value is written to the blob once,
- * where it first appears, and the later places refer to it, found by key and ModifyIndex and
- * checked byte for byte: a Map lookup per key instead of a content lookup per value (hashing every
- * value was ~40% of encoding a snapshot). Values shared no such way are written again, except
- * large ones, which are found by content (the same certificate under many keys). Either way what
- * is written depends only on the logical state, in the order the sections are written.
+ * Values are most of a snapshot's bytes, and most are held in several places: a key's entry, its
+ * newest version and the history event of the write that set it hold the same bytes, each older
+ * version its event's, and an event's `prev` the previous event's. Each value is written to the
+ * blob once, where it first appears, and the later places refer to it, found by key and
+ * ModifyIndex and checked byte for byte: a Map lookup per key instead of a content lookup per value
+ * (hashing every value was ~40% of encoding a snapshot). Values shared no such way are written
+ * again, except large ones, which are found by content (the same certificate under many keys).
+ * Either way what is written depends only on the logical state, in the order sections are written.
  */
 class SnapshotValues {
   private readonly live = new Map<string, PlacedValue>();
