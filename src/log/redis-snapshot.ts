@@ -97,14 +97,16 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
           throw error;
         }),
     );
-    const [outcome, firstKept] = reply;
+    const [outcome, firstKept = 0] = reply;
     if (outcome !== 'ok') return { outcome: outcome === 'stale' ? 'stale' : 'changed' };
     unclaimed = [];
     for (let first = 0; first < old.length; first += CHUNKS_PER_DELETE) {
       // Best effort: what is left expires.
       await call(client.del(...old.slice(first, first + CHUNKS_PER_DELETE))).catch(() => undefined);
     }
-    return { outcome: 'stored', ...(await trimBelow(conn, keys, write, firstKept ?? 0)) };
+    if (firstKept <= 1) return { outcome: 'stored', trimmed: 0 };
+    const trim = await trimInSteps(() => call(client.sbTrimLog(keys.epoch, keys.log, write.epoch, firstKept, write.trimStepEntries)));
+    return { outcome: 'stored', ...trim };
   } finally {
     // Best effort: unclaimed chunks expire anyway, an unreleased lock times out.
     if (unclaimed.length > 0) await call(client.del(...unclaimed)).catch(() => undefined);
@@ -113,18 +115,15 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
 }
 
 /**
- * Trims the log below `firstKept` in steps of about `trimStepEntries`, each a script call queued
- * like any other command, so appends wait for one step at most rather than for the whole trim.
+ * Trims the log below the snapshot's first kept seq, one `step` (a TRIM_LOG call) at a time,
+ * each queued like any other command, so appends wait for one step at most rather than for the
+ * whole trim.
  */
-async function trimBelow(conn: RedisConnection, keys: RedisKeys, write: SnapshotWrite, firstKept: number): Promise<{ trimmed: number; trimError?: string }> {
+async function trimInSteps(step: () => Promise<[trimmed: number, done: number]>): Promise<{ trimmed: number; trimError?: string }> {
   let trimmed = 0;
-  if (firstKept <= 1) return { trimmed };
   try {
     for (;;) {
-      const [count, done] = await conn.within(
-        conn.client.sbTrimLog(keys.epoch, keys.log, write.epoch, firstKept, write.trimStepEntries),
-        Date.now() + write.timeoutMs,
-      );
+      const [count, done] = await step();
       trimmed += count;
       if (done === 1) return { trimmed };
     }
