@@ -65,7 +65,7 @@ function canonicalEvent(e: ChangeEvent): ChangeEvent {
  */
 class SnapshotValues {
   private readonly live = new Map<string, PlacedValue>();
-  private readonly versions = new Map<string, { readonly list: readonly KvVersion[]; readonly refs: readonly string[] }>();
+  private readonly versions = new Map<string, readonly PlacedValue[]>();
   /** Per key, the last two values written for events: an event's `prev` is often the one before. */
   private readonly recent = new Map<string, PlacedValue[]>();
 
@@ -79,11 +79,15 @@ class SnapshotValues {
   }
 
   /** A key's versions: the newest usually shares the live entry's value. */
-  versionList(key: string, list: readonly KvVersion[]): readonly string[] {
+  versionList(key: string, list: readonly KvVersion[]): readonly PlacedValue[] {
     const live = this.live.get(key);
-    const refs = list.map((v) => (live !== undefined && matches(live, v.modifyIndex, v.value) ? live.ref : this.write(v.value)));
-    this.versions.set(key, { list, refs });
-    return refs;
+    const placed = list.map(({ modifyIndex, value }) => ({
+      modifyIndex,
+      value,
+      ref: live !== undefined && matches(live, modifyIndex, value) ? live.ref : this.write(value),
+    }));
+    this.versions.set(key, placed);
+    return placed;
   }
 
   /** The value of an entry an event holds (after or before the change). */
@@ -99,15 +103,11 @@ class SnapshotValues {
   }
 
   private placed(e: KvEntry): string | undefined {
-    const kept = this.versions.get(e.key);
-    if (kept !== undefined) {
-      const at = kept.list.findIndex((v) => v.modifyIndex === e.modifyIndex);
-      const version = kept.list[at];
-      if (version !== undefined && sameBytes(version.value, e.value)) return kept.refs[at];
-    }
+    const among = (places: readonly PlacedValue[] | undefined): string | undefined =>
+      places?.find((place) => matches(place, e.modifyIndex, e.value))?.ref;
     const live = this.live.get(e.key);
-    if (live !== undefined && matches(live, e.modifyIndex, e.value)) return live.ref;
-    return this.recent.get(e.key)?.find((placed) => matches(placed, e.modifyIndex, e.value))?.ref;
+    const liveRef = live !== undefined && matches(live, e.modifyIndex, e.value) ? live.ref : undefined;
+    return among(this.versions.get(e.key)) ?? liveRef ?? among(this.recent.get(e.key));
   }
 
   private write(value: Buffer): string {
@@ -145,8 +145,8 @@ function entryJson(encoder: JsonEncoder, e: KvEntry, valueRef: string): string {
 }
 
 function versionListJson(encoder: JsonEncoder, values: SnapshotValues, key: string, versions: readonly KvVersion[]): string {
-  const refs = values.versionList(key, versions);
-  const list = versions.map((v, i) => `{"modifyIndex":${v.modifyIndex},"value":${refs[i] as string},"flags":${encoder.uint64(v.flags)}}`);
+  const placed = values.versionList(key, versions);
+  const list = versions.map((v, i) => `{"modifyIndex":${v.modifyIndex},"value":${placed[i]?.ref as string},"flags":${encoder.uint64(v.flags)}}`);
   return `[${JSON.stringify(key)},[${list.join(',')}]]`;
 }
 
