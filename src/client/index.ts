@@ -7,6 +7,7 @@ export type { CallOptions, DeleteOptions, Indexed, KvApi, PutOptions, ReadOption
 export type { Session, SessionInfo, SessionOptions, SessionsApi } from './sessions.js';
 export type { HistoryOptions, HistoryPage, RollbackOptions } from './history.js';
 export type { WatchBatch, WatchOptions, WatchTransport } from './watch.js';
+export type { WatchBufferLimits } from './watch-socket.js';
 export type { ElectOptions, Lock, LockOptions } from './lock.js';
 export type { ConfigChange, ConfigSource, LiveConfig, LiveConfigOptions } from './live-config.js';
 export type { BackoffOptions } from './retry-policy.js';

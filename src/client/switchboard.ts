@@ -5,6 +5,7 @@ import { LiveConfig, type LiveConfigOptions } from './live-config.js';
 import { acquireLock, elect, type ElectOptions, type Lock, type LockOptions } from './lock.js';
 import type { BackoffOptions } from './retry-policy.js';
 import { SessionsApi } from './sessions.js';
+import type { WatchBufferLimits } from './watch-socket.js';
 import { type WatchBatch, type WatchContext, type WatchOptions, type WatchTransport, watchBatches, watchEvents } from './watch.js';
 import { SwitchboardError } from './errors.js';
 import type { ChangeEvent, KvVersion } from './wire.js';
@@ -28,6 +29,14 @@ export interface SwitchboardOptions {
   readonly fallbackAfter?: number;
   /** How long one long-poll may block. @default 60_000 */
   readonly longPollWaitMs?: number;
+  /**
+   * Events (and estimated bytes) a socket watch holds for a consumer that has not taken them yet.
+   * Past either, it drops what arrives and, once the consumer catches up, resubscribes from where
+   * it is: memory stays bounded, no event is missed, the server replays what was dropped.
+   * The server's defaults per subscription (WATCH_BUFFER_EVENTS, WATCH_BUFFER_BYTES).
+   * @default {events: 10_000, bytes: 8 MiB}
+   */
+  readonly watchBuffer?: Partial<WatchBufferLimits>;
   /** Default `cacheFile` of liveConfig(). */
   readonly cacheFile?: string;
   /** Receives the SDK's few warnings (cache fallbacks, transport fallbacks). @default console */
@@ -71,6 +80,7 @@ export class Switchboard implements AsyncDisposable {
       fallbackAfter: options.fallbackAfter ?? 3,
       connectTimeoutMs: 5000,
       backoff: options.backoff ?? {},
+      buffer: { events: options.watchBuffer?.events ?? 10_000, bytes: options.watchBuffer?.bytes ?? 8 * 1024 * 1024 },
       waitMs: options.longPollWaitMs ?? 60_000,
       intervalMs: 500,
       warn: (message) => logger.warn(message),

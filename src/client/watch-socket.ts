@@ -7,6 +7,7 @@ import {
   type SubscribeAck,
   WATCH_NAMESPACE,
   type WatchClientToServerEvents,
+  watchEventBytes,
   type WatchServerToClientEvents,
 } from '../protocol/watch-protocol.js';
 import { abortedError } from './abort.js';
@@ -18,14 +19,23 @@ import type { WatchBatch, WatchCursor, WatchTarget } from './watch-cursor.js';
 type WatchSocket = Socket<WatchServerToClientEvents, WatchClientToServerEvents>;
 
 type Incoming =
-  | { readonly kind: 'events'; readonly message: EventsMessage }
+  | { readonly kind: 'events'; readonly message: EventsMessage; readonly bytes: number }
   | { readonly kind: 'progress'; readonly message: ProgressMessage }
   | { readonly kind: 'compacted'; readonly message: CompactedMessage }
   | { readonly kind: 'overflow'; readonly message: OverflowMessage }
-  | { readonly kind: 'disconnect'; readonly reason: string };
+  | { readonly kind: 'disconnect'; readonly reason: string }
+  /** What arrived after this was dropped: the consumer fell too far behind (see HeldEvents). */
+  | { readonly kind: 'dropped' };
+
+/** How much a socket watch holds for a consumer that has not taken it yet. */
+export interface WatchBufferLimits {
+  readonly events: number;
+  /** Estimated as the server estimates its own buffers (watchEventBytes). */
+  readonly bytes: number;
+}
 
 const ACK_TIMEOUT_MS = 5000;
-/** A `break` waits at most this long for the server to confirm the unsubscribe. */
+/** An unsubscribe (a `break`, a drop) waits at most this long for the server's confirmation. */
 const UNSUBSCRIBE_TIMEOUT_MS = 1000;
 
 /** Opens a socket.io connection to `/watch` (WebSocket only); rejects when it cannot. */
@@ -60,19 +70,46 @@ export function connectWatchSocket(address: string, token: string | undefined, t
  * the socket disconnects (then it returns whether the server had accepted the subscription, so
  * the caller reconnects and resumes from the cursor). An overflow resubscribes from the cursor on
  * the same socket; a compaction throws. However it ends, the server-side subscription ends with it.
+ *
+ * socket.io reads whatever the server sends, so the server's backpressure never reaches a
+ * consumer that is slower than the writes: what it has not taken is held here, up to `limits`.
+ * Past them, what arrives is dropped until the consumer has taken what is held; then the watch
+ * ends the subscription and subscribes again from its cursor, as after a server overflow: memory
+ * stays bounded and no event is missed, at the cost of a replay (a warning says so).
  */
 export async function* followOnSocket(
   socket: WatchSocket,
   target: WatchTarget,
   cursor: WatchCursor,
+  { buffer: limits, warn }: { readonly buffer: WatchBufferLimits; readonly warn: (message: string) => void },
   signal: AbortSignal,
 ): AsyncGenerator<WatchBatch, boolean, undefined> {
   const queue = new MessageQueue<Incoming>();
-  socket.on('events', (message) => queue.push({ kind: 'events', message }));
-  socket.on('progress', (message) => queue.push({ kind: 'progress', message }));
-  socket.on('compacted', (message) => queue.push({ kind: 'compacted', message }));
-  socket.on('overflow', (message) => queue.push({ kind: 'overflow', message }));
-  socket.on('disconnect', (reason) => queue.push({ kind: 'disconnect', reason }));
+  const held = { events: 0, bytes: 0 };
+  let dropping = false;
+  const hold = (incoming: Incoming): void => {
+    if (dropping && incoming.kind !== 'disconnect') return;
+    if (incoming.kind === 'events') {
+      const events = incoming.message.events.length;
+      // One message always fits when nothing is held, however large: a write is delivered whole.
+      if (held.events > 0 && (held.events + events > limits.events || held.bytes + incoming.bytes > limits.bytes)) {
+        dropping = true;
+        warn(
+          `watch of ${JSON.stringify(target.key)}: the consumer is ${held.events} events behind; ` +
+            `dropping what arrives until it catches up, then resubscribing from index ${String(cursor.next)}`,
+        );
+        return queue.push({ kind: 'dropped' });
+      }
+      held.events += events;
+      held.bytes += incoming.bytes;
+    }
+    queue.push(incoming);
+  };
+  socket.on('events', (message) => hold({ kind: 'events', message, bytes: message.events.reduce((sum, event) => sum + watchEventBytes(event), 0) }));
+  socket.on('progress', (message) => hold({ kind: 'progress', message }));
+  socket.on('compacted', (message) => hold({ kind: 'compacted', message }));
+  socket.on('overflow', (message) => hold({ kind: 'overflow', message }));
+  socket.on('disconnect', (reason) => hold({ kind: 'disconnect', reason }));
   let id: number | undefined;
   try {
     id = await subscribe(socket, target, cursor);
@@ -87,6 +124,8 @@ export async function* followOnSocket(
           break;
         case 'events': {
           const { message } = incoming;
+          held.events -= message.events.length;
+          held.bytes -= incoming.bytes;
           if (message.id !== id || !cursor.accepts(message.index)) break;
           cursor.delivered(message.index);
           yield { index: message.index, events: message.events.map(changeEvent) };
@@ -101,18 +140,28 @@ export async function* followOnSocket(
           id = await subscribe(socket, target, cursor);
           if (id === undefined) return true;
           break;
+        case 'dropped':
+          if (!socket.connected) return true;
+          // Once acknowledged, nothing more names the old subscription: what follows is the new one's.
+          await unsubscribe(socket, id);
+          dropping = false;
+          id = await subscribe(socket, target, cursor);
+          if (id === undefined) return true;
+          break;
       }
     }
   } finally {
-    if (id !== undefined && socket.connected) {
-      await socket
-        .timeout(UNSUBSCRIBE_TIMEOUT_MS)
-        .emitWithAck('unsubscribe', { id })
-        .catch(() => undefined);
-    }
+    if (id !== undefined && socket.connected) await unsubscribe(socket, id);
     socket.removeAllListeners();
     socket.disconnect();
   }
+}
+
+async function unsubscribe(socket: WatchSocket, id: number): Promise<void> {
+  await socket
+    .timeout(UNSUBSCRIBE_TIMEOUT_MS)
+    .emitWithAck('unsubscribe', { id })
+    .catch(() => undefined);
 }
 
 /** The subscription id, or undefined when the socket went away before the ack. */

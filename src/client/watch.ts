@@ -4,6 +4,7 @@ import type { CallOptions } from './kv.js';
 import { type BackoffOptions, backoffDelay } from './retry-policy.js';
 import { WatchCursor, type WatchBatch } from './watch-cursor.js';
 import { followByLongPoll, type LongPollContext } from './watch-long-poll.js';
+import type { WatchBufferLimits } from './watch-socket.js';
 import type { ChangeEvent } from './wire.js';
 
 export type { WatchBatch } from './watch-cursor.js';
@@ -35,6 +36,8 @@ export interface WatchContext extends LongPollContext {
   readonly fallbackAfter: number;
   readonly connectTimeoutMs: number;
   readonly backoff: BackoffOptions;
+  /** What a socket watch holds for a consumer that has not taken it (see followOnSocket). */
+  readonly buffer: WatchBufferLimits;
   readonly warn: (message: string) => void;
 }
 
@@ -64,7 +67,7 @@ export async function* watchBatches(context: WatchContext, key: string, options:
       continue;
     }
     refusedWhileHttpAnswers = 0;
-    if (yield* followOnSocket(socket, target, cursor, signal)) failures = 0;
+    if (yield* followOnSocket(socket, target, cursor, context, signal)) failures = 0;
     if (signal.aborted) throw abortedError(signal);
     // Disconnected: wait a jittered moment, so clients that lost the same server do not all
     // return at once, and longer each time a connection ends before it could subscribe.

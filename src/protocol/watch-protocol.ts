@@ -1,6 +1,6 @@
 /**
  * The socket.io watch protocol (namespace `/watch`), shared by the server and the SDK: plain
- * types only, no Nest or Node imports.
+ * types and one pure function, no imports.
  *
  * Guarantees of a subscription: events arrive in index order (ordered), each at most once
  * (unique), with none missing between the first and the last delivered (reliable), all events
@@ -61,6 +61,17 @@ export interface WatchEvent {
   readonly PrevValue?: string | null;
   /** Only with `prev: true`: the replaced entry's ModifyIndex (0 if the key did not exist). */
   readonly PrevModifyIndex?: number;
+}
+
+/** Bytes a WatchEvent's fixed fields and punctuation take as JSON, rounded up. */
+const FIXED_JSON_BYTES = 200;
+
+/**
+ * What an event costs in a buffer of undelivered events (the server's per subscription, the
+ * SDK's per watch): close to its JSON size, since the strings dominate, without serializing it.
+ */
+export function watchEventBytes(event: WatchEvent): number {
+  return FIXED_JSON_BYTES + event.Key.length + (event.Value?.length ?? 0) + (event.PrevValue?.length ?? 0) + (event.Session?.length ?? 0);
 }
 
 /** Every event one log entry made under the subscription, in the entry's order. */

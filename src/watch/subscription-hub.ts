@@ -1,14 +1,15 @@
 import type { ChangeEvent } from '../core/entry.js';
 import { CompactedError } from '../core/state-machine.js';
-import type {
-  CompactedMessage,
-  EventsMessage,
-  OverflowMessage,
-  ProgressMessage,
-  SubscribeRequest,
-  WatchEvent,
+import {
+  type CompactedMessage,
+  type EventsMessage,
+  type OverflowMessage,
+  type ProgressMessage,
+  type SubscribeRequest,
+  type WatchEvent,
+  watchEventBytes,
 } from '../protocol/watch-protocol.js';
-import { watchEvent, watchEventBytes } from './watch-event.js';
+import { watchEvent } from './watch-event.js';
 
 /** The part of the replicated state the hub reads: the applied index and the history ring. */
 export interface HistoryView {

@@ -99,6 +99,34 @@ describe('Switchboard.watch', () => {
       expect(await watchSubscriptions(server.url)).toBe(0);
     });
 
+    // Events here are ~1.5 KB without a previous value and ~2.9 KB with one (watchEventBytes).
+    it.each([
+      ['events', { events: 10 }, [10, 10]],
+      ['estimated bytes', { bytes: 20_000 }, [6, 13]],
+    ])('holds a bounded number of %s for a consumer that stops taking them, then resumes with none missed', async (_, watchBuffer, [fewest, most]) => {
+      const warnings: string[] = [];
+      await using client = new Switchboard({ address: server.url, transport: 'websocket', watchBuffer, logger: { warn: (m) => warnings.push(m) } });
+      const prefix = `slow-${Object.keys(watchBuffer)[0]}/`;
+      const value = (n: number): string => `v${n}`.padEnd(1000, '.');
+      const { index } = await client.kv.listWithIndex(prefix);
+      const iterator = client.watchBatches(prefix, { recurse: true, fromIndex: index + 1 })[Symbol.asyncIterator]();
+      const first = iterator.next();
+      await client.kv.put(`${prefix}0`, value(0));
+      const received = [(await first).value as WatchBatch];
+      // The consumer takes nothing more while a hundred writes (each ~1.5 KB as an event) arrive.
+      for (let n = 1; n <= 100; n++) await client.kv.put(`${prefix}${n % 7}`, value(n));
+      await waitFor(() => warnings.length > 0, 5000, 'the warning that the watch drops what arrives');
+      expect(warnings).toEqual([expect.stringMatching(/the consumer is \d+ events behind; dropping what arrives/)]);
+      const held = Number(/(\d+) events behind/.exec(warnings[0] as string)?.[1]);
+      expect(held).toBeGreaterThanOrEqual(fewest as number);
+      expect(held).toBeLessThanOrEqual(most as number);
+      while (received.length < 101) received.push((await iterator.next()).value as WatchBatch);
+      const history = (await client.history(prefix, { recurse: true, index })).events;
+      expect(received.flatMap((batch) => batch.events).map(brief)).toEqual(history.map(brief));
+      await iterator.return!();
+      expect(await watchSubscriptions(server.url)).toBe(0);
+    });
+
     it('throws CompactedError when fromIndex is older than the retained history', async () => {
       const small = await startServer({ HISTORY_SIZE: '2' });
       await using client = new Switchboard({ address: small.url });
