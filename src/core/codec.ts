@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { LogEntry } from './commands.js';
+import { keptCopy } from './kept-bytes.js';
 
 /**
  * The byte form of log entries and snapshots, shared by every transport:
@@ -241,7 +242,7 @@ export function decodeJson<T>(bytes: Uint8Array): T {
       let buffer = decoded.get(identity);
       if (buffer === undefined) {
         // A copy, so a small value does not pin the whole record or snapshot in memory.
-        buffer = Buffer.from(data.subarray(start, start + length));
+        buffer = keptCopy(data.subarray(start, start + length));
         decoded.set(identity, buffer);
       }
       return buffer;

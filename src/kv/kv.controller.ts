@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConsulQuery, type RawQuery } from '../common/consul-query.js';
 import { clientGone, rawQueryString, sendEmpty, sendJson, setQueryMeta } from '../common/consul-reply.js';
 import { keyFromUrl } from '../common/key-path.js';
+import { keptCopy } from '../core/kept-bytes.js';
 import type { LogHealth } from '../log/replicated-log.js';
 import { KvService, type KvReadAnswer } from './kv.service.js';
 
@@ -22,9 +23,9 @@ export class KvController {
 
   @Put('*')
   async write(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    // A copy sized to the value: the parsed body can be a view into a much larger socket read
-    // buffer, which the history and version lists would otherwise keep alive.
-    const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? Buffer.from(request.body) : EMPTY;
+    // A copy for the state to keep (keptCopy): the parsed body can be a view into a much larger
+    // socket read buffer, which the history and version lists would otherwise keep alive.
+    const body = Buffer.isBuffer(request.body) ? keptCopy(request.body) : EMPTY;
     const query = new ConsulQuery(request.query as RawQuery);
     const ok = await this.kv.write(keyFromUrl(request.url, ROUTE), query, rawQueryString(request), body);
     sendJson(reply, 200, ok ? 'true' : 'false');

@@ -4,6 +4,7 @@ import { JsonNumber, JsonObject, JsonSyntaxError, bindFields, isJsonArray, jsonK
 import { invalidKeyReason } from '../common/key-path.js';
 import { parseUint64 } from '../common/uint64.js';
 import type { TxnError, TxnOp, TxnVerb } from '../core/commands.js';
+import { keptCopy } from '../core/kept-bytes.js';
 
 /** Consul's maxTxnOps since 1.14 (API.md §8.2). */
 export const MAX_TXN_OPS = 128;
@@ -116,7 +117,7 @@ function decodeValue(value: JsonValue | undefined): Buffer {
   if (typeof value !== 'string') throw wrongType(jsonKind(value), 'KV.Value', '[]uint8');
   const corruptAt = corruptBase64Offset(value);
   if (corruptAt !== undefined) throw parseFailed(`illegal base64 data at input byte ${corruptAt}`);
-  return Buffer.from(value.replace(BASE64_LINE_BREAKS, ''), 'base64');
+  return keptCopy(Buffer.from(value.replace(BASE64_LINE_BREAKS, ''), 'base64'));
 }
 
 function decodeKvOp(value: JsonValue): DecodedKvOp {
