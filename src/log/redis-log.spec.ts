@@ -6,6 +6,7 @@ import { LogUnavailableError } from './log-unavailable-error.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { appendInOrder, elapsedSince, listen, put, range, recordingLogger, RedisLogFixture, redisLogHarness, within } from './redis-log-fixture.js';
 import { RedisConnection } from './redis-connection.js';
+import { RedisLog } from './redis-log.js';
 import { redisKeys } from './redis-keys.js';
 import { defineLogScripts } from './redis-scripts.js';
 import { READ_BYTES, scanStream } from './redis-stream.js';
@@ -392,3 +393,14 @@ async function expectOneDenseOrder(
   expect(seenB.entries.map(view)).toEqual(seenA.entries.map(view));
   expect(seenA.entries.map(view)).toEqual([...acked].sort((x, y) => x.seq - y.seq).map(view));
 }
+
+describe('RedisLog options', () => {
+  it.each([
+    ['retainedEntries', 2.5],
+    ['trimStepEntries', 0],
+  ])('refuses %s = %d before connecting: entry counts are whole numbers > 0', (option, value) => {
+    expect(() => new RedisLog({ url: 'redis://127.0.0.1:1', nodeName: 'options', [option]: value })).toThrow(
+      new RangeError(`${option} must be a whole number > 0, got ${value}`),
+    );
+  });
+});

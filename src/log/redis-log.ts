@@ -78,8 +78,8 @@ export class RedisLog extends ReplicatedLog {
     this.keys = redisKeys(options.prefix ?? 'switchboard');
     this.logger = options.logger ?? console;
     this.writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs ?? 5000);
-    this.retainedEntries = positive('retainedEntries', options.retainedEntries ?? 100_000);
-    this.trimStepEntries = positive('trimStepEntries', options.trimStepEntries ?? TRIM_STEP_ENTRIES);
+    this.retainedEntries = positiveCount('retainedEntries', options.retainedEntries ?? 100_000);
+    this.trimStepEntries = positiveCount('trimStepEntries', options.trimStepEntries ?? TRIM_STEP_ENTRIES);
     const waitReplicas = options.waitReplicas ?? 0;
     const waitTimeoutMs = positive('waitTimeoutMs', options.waitTimeoutMs ?? 1000);
     if (!Number.isSafeInteger(waitReplicas) || waitReplicas < 0) throw new RangeError(`waitReplicas must be a whole number >= 0, got ${waitReplicas}`);
@@ -310,6 +310,12 @@ function position(seq: number, lastWriter: string | undefined): TailPosition {
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+/** Entry counts go into XTRIM's MINID and LIMIT, which take whole numbers only. */
+function positiveCount(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a whole number > 0, got ${value}`);
   return value;
 }
 
