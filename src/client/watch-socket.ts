@@ -24,7 +24,7 @@ type Incoming =
   | { readonly kind: 'compacted'; readonly message: CompactedMessage }
   | { readonly kind: 'overflow'; readonly message: OverflowMessage }
   | { readonly kind: 'disconnect'; readonly reason: string }
-  /** What arrived after this was dropped: the consumer fell too far behind (see HeldEvents). */
+  /** What arrived after this was dropped: the consumer fell too far behind (see followOnSocket). */
   | { readonly kind: 'dropped' };
 
 /** How much a socket watch holds for a consumer that has not taken it yet. */
