@@ -113,7 +113,7 @@ describe('Switchboard.watch', () => {
       const first = iterator.next();
       await client.kv.put(`${prefix}0`, value(0));
       const received = [(await first).value as WatchBatch];
-      // The consumer takes nothing more while a hundred writes (each ~1.5 KB as an event) arrive.
+      // The consumer takes nothing more while a hundred writes arrive.
       for (let n = 1; n <= 100; n++) await client.kv.put(`${prefix}${n % 7}`, value(n));
       await waitFor(() => warnings.length > 0, 5000, 'the warning that the watch drops what arrives');
       expect(warnings).toEqual([expect.stringMatching(/the consumer is \d+ events behind; dropping what arrives/)]);
