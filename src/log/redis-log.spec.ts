@@ -10,7 +10,7 @@ import { RedisLog } from './redis-log.js';
 import { redisKeys } from './redis-keys.js';
 import { defineLogScripts } from './redis-scripts.js';
 import { READ_BYTES, scanStream } from './redis-stream.js';
-import { SNAPSHOT_CHUNK_BYTES } from './redis-snapshot.js';
+import { LOCK_TTL_MS, SNAPSHOT_CHUNK_BYTES } from './redis-snapshot.js';
 import { describeReplicatedLogContract } from './replicated-log.contract.js';
 import type { Proposal, ReplicatedLog } from './replicated-log.js';
 import type { LogEntry } from '../core/commands.js';
@@ -182,6 +182,23 @@ describe('RedisLog on one Redis', () => {
     await fixture.admin().del(`{${fixture.prefix}}:snap-lock`);
     await a.saveSnapshot(8, Buffer.from('from a'));
     expect(await b.snapshotStatus()).toEqual({ seq: 8, inProgress: false });
+  });
+
+  it('takes the snapshot lock for seconds, renewing it with every group of chunks it writes', async () => {
+    const log = fixture.log({ nodeName: 'locker' });
+    await log.open();
+    await appendInOrder(log, 3);
+    const lock = `{${fixture.prefix}}:snap-lock`;
+    // Nine chunks go out in three groups of at most four.
+    const sent = await fixture.commandsDuring(['switchboard:locker:commands'], () => log.saveSnapshot(3, Buffer.alloc(9 * SNAPSHOT_CHUNK_BYTES, 7)));
+    const commands = sent.get('switchboard:locker:commands') ?? [];
+    const taken = commands.find(([command, key]) => command === 'set' && key === lock);
+    expect(taken).toEqual(['set', lock, expect.any(String), 'PX', String(LOCK_TTL_MS), 'NX']);
+    expect(LOCK_TTL_MS).toBeLessThanOrEqual(10_000);
+    // The renew script's call: `evalsha <sha> 1 <lock> <value> <ttl>` (the release has no ttl).
+    const renewals = commands.filter(([command, , keyCount, key, , ttl]) => command?.startsWith('eval') && keyCount === '1' && key === lock && ttl === String(LOCK_TTL_MS));
+    expect(renewals.length).toBeGreaterThanOrEqual(3);
+    expect(await fixture.admin().exists(lock)).toBe(0);
   });
 
   it('stores a multi-chunk snapshot and deletes the chunks of the one it replaces', async () => {

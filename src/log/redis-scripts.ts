@@ -230,6 +230,15 @@ return { redis.call('XTRIM', KEYS[2], 'MINID', minId), 1 }
 `;
 
 /**
+ * Extend a lock only if we still hold it.
+ * KEYS: 1 lock. ARGV: 1 our lock value, 2 new TTL in ms. Returns: 1 extended, 0 not ours (any more).
+ */
+const RENEW_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/**
  * Release a lock only if we still hold it (it may have expired and been taken by another node).
  * KEYS: 1 lock. ARGV: 1 our lock value. Returns: 1 released, 0 not ours.
  */
@@ -276,6 +285,7 @@ export interface LogScripts {
   /** Variable key count: the first argument is the number of keys. */
   sbSwitchSnapshot(numberOfKeys: number, ...keysThenArgs: Arg[]): Promise<[string, number?]>;
   sbTrimLog(epochKey: string, logKey: string, epoch: string, firstKept: number, stepEntries: number): Promise<[trimmed: number, done: number]>;
+  sbRenewLock(lockKey: string, value: string, ttlMs: number): Promise<number>;
   sbReleaseLock(lockKey: string, value: string): Promise<number>;
   sbForgetMember(membersKey: string, memberKey: string, name: string, value: string): Promise<number>;
 }
@@ -301,6 +311,7 @@ export function defineLogScripts(client: Redis): ScriptedRedis {
   client.defineCommand('sbFence', { numberOfKeys: 1, lua: FENCE });
   client.defineCommand('sbSwitchSnapshot', { lua: SWITCH_SNAPSHOT });
   client.defineCommand('sbTrimLog', { numberOfKeys: 2, lua: TRIM_LOG });
+  client.defineCommand('sbRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   client.defineCommand('sbReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
   client.defineCommand('sbForgetMember', { numberOfKeys: 2, lua: FORGET_MEMBER });
   return client as ScriptedRedis;

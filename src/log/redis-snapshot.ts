@@ -28,7 +28,12 @@ export const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
  */
 const CHUNKS_IN_FLIGHT = 4;
 const CHUNK_TTL_MS = 60 * 60 * 1000;
-const LOCK_TTL_MS = 60 * 1000;
+/**
+ * The snapshot lock lives this long unless renewed, and the writer renews it with every step (a
+ * group of chunks, a group of deletes, a trim step): a writer killed while storing a snapshot
+ * keeps other nodes from storing theirs for at most this long (meanwhile the stream only grows).
+ */
+export const LOCK_TTL_MS = 10 * 1000;
 /** Replaced chunks one DEL frees (measured under load on a 2-core VM: ~0.15 ms a DEL). */
 const CHUNKS_PER_DELETE = 4;
 /** How long a replaced snapshot's chunks outlive a writer that died before deleting them. */
@@ -66,6 +71,8 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
   const call = <T>(command: Promise<T>): Promise<T> => conn.within(command, Date.now() + write.timeoutMs);
   const locked = await call(client.set(keys.snapshotLock, write.lockValue, 'PX', LOCK_TTL_MS, 'NX'));
   if (locked !== 'OK') return { outcome: 'locked' };
+  // Sent alongside each step's own commands, so it costs no round trip of its own.
+  const renewLock = (): Promise<number> => call(client.sbRenewLock(keys.snapshotLock, write.lockValue, LOCK_TTL_MS));
   let unclaimed: string[] = [];
   try {
     const [current, lastSeq] = await call(client.mget(keys.snapshot, keys.seq));
@@ -80,7 +87,10 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
     unclaimed = chunks.map((_, i) => keys.snapshotChunk(id, i));
     for (let first = 0; first < chunks.length; first += CHUNKS_IN_FLIGHT) {
       const group = chunks.slice(first, first + CHUNKS_IN_FLIGHT);
-      await Promise.all(group.map((bytes, i) => call(client.set(unclaimed[first + i] as string, bytes, 'PX', CHUNK_TTL_MS))));
+      const [held] = await Promise.all([renewLock(), ...group.map((bytes, i) => call(client.set(unclaimed[first + i] as string, bytes, 'PX', CHUNK_TTL_MS)))]);
+      // The lock expired (Redis stalled for its whole TTL) and may be another node's now: leave
+      // the storing to that node rather than both doing it.
+      if (held !== 1) return { outcome: 'locked' };
     }
     const crc = await crc32InSteps(write.data);
     const meta: SnapshotMeta = { seq: write.seq, epoch: write.epoch, chunkKeys: unclaimed, bytes: write.data.length, crc };
@@ -102,10 +112,13 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
     unclaimed = [];
     for (let first = 0; first < old.length; first += CHUNKS_PER_DELETE) {
       // Best effort: what is left expires.
-      await call(client.del(...old.slice(first, first + CHUNKS_PER_DELETE))).catch(() => undefined);
+      await Promise.all([renewLock(), call(client.del(...old.slice(first, first + CHUNKS_PER_DELETE)))]).catch(() => undefined);
     }
     if (firstKept <= 1) return { outcome: 'stored', trimmed: 0 };
-    const trim = await trimInSteps(() => call(client.sbTrimLog(keys.epoch, keys.log, write.epoch, firstKept, write.trimStepEntries)));
+    const trim = await trimInSteps(async () => {
+      const [, step] = await Promise.all([renewLock(), call(client.sbTrimLog(keys.epoch, keys.log, write.epoch, firstKept, write.trimStepEntries))]);
+      return step;
+    });
     return { outcome: 'stored', ...trim };
   } finally {
     // Best effort: unclaimed chunks expire anyway, an unreleased lock times out.
