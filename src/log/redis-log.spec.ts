@@ -258,6 +258,36 @@ describe('RedisLog on one Redis', () => {
     }
   });
 
+  it('switching makes the new chunks permanent and gives the replaced ones a TTL, so a writer that dies before deleting them leaves nothing for long', async () => {
+    // The switch as writeSnapshot calls it, stopped where a writer killed after the switch would
+    // stop: before its deletes.
+    const keys = redisKeys(fixture.prefix);
+    const log = fixture.log();
+    await log.open();
+    await appendInOrder(log, 4);
+    await log.saveSnapshot(2, Buffer.alloc(2 * SNAPSHOT_CHUNK_BYTES, 1));
+    const admin = fixture.admin();
+    const current = (await admin.get(keys.snapshot)) as string;
+    const replaced = (JSON.parse(current) as { chunkKeys: string[] }).chunkKeys;
+    const fresh = [keys.snapshotChunk('4.killed', 0)];
+    await admin.set(fresh[0] as string, 'new bytes', 'PX', 60_000);
+    const epoch = (await admin.get(keys.epoch)) as string;
+    const meta = JSON.stringify({ seq: 4, epoch, chunkKeys: fresh, bytes: 9, crc: 0 });
+    const scripts = defineLogScripts(admin);
+    const switched = await scripts.sbSwitchSnapshot(
+      4 + replaced.length + fresh.length,
+      ...[keys.snapshot, keys.epoch, keys.seq, keys.log, ...replaced, ...fresh],
+      ...[current, meta, epoch, 4, 100_000, replaced.length, 60_000],
+    );
+    expect(switched[0]).toBe('ok');
+    expect(await admin.pttl(fresh[0] as string)).toBe(-1);
+    for (const key of replaced) {
+      const ttl = await admin.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+  });
+
   it('refuses a trim step on a log whose epoch is not the one the seq came from', async () => {
     // As when Redis was replaced between the snapshot switch and the trim: the new history's
     // entries are covered by no snapshot, so the old history's seq must not trim them.
