@@ -82,6 +82,7 @@ export class RedisLogFixture {
     const monitor = await monitorServer(this.server.url);
     try {
       await during();
+      await monitor.caughtUp(this.admin());
     } finally {
       monitor.stop();
     }
@@ -142,10 +143,11 @@ export function elapsedSince(start: number): number {
  * quotes and control bytes escaped, so lines split cleanly. (ioredis's own monitor() mistakes
  * lines that arrive with its MONITOR reply for replies to other commands.)
  */
-async function monitorServer(url: string): Promise<{ seen: { source: string; command: string[] }[]; stop(): void }> {
+async function monitorServer(url: string): Promise<{ seen: { source: string; command: string[] }[]; caughtUp(client: Redis): Promise<void>; stop(): void }> {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
   const seen: { source: string; command: string[] }[] = [];
+  const markers = new Map<string, () => void>();
   let pending = '';
   let started: () => void = () => undefined;
   let failed: (error: Error) => void = () => undefined;
@@ -164,10 +166,24 @@ async function monitorServer(url: string): Promise<{ seen: { source: string; com
       const parsed = /^\+\S+ \[\d+ (\S+)\] (.*)$/.exec(line);
       if (parsed === null) continue;
       const args = [...(parsed[2] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1] ?? '');
-      seen.push({ source: parsed[1] ?? '', command: [String(args[0]).toLowerCase(), ...args.slice(1)] });
+      const command = [String(args[0]).toLowerCase(), ...args.slice(1)];
+      seen.push({ source: parsed[1] ?? '', command });
+      if (command[0] === 'echo') markers.get(command[1] ?? '')?.();
     }
   });
   socket.write('MONITOR\r\n');
   await within(ready, 5000, 'MONITOR to start');
-  return { seen, stop: () => socket.destroy() };
+  return {
+    seen,
+    // The feed lags behind the replies (a snapshot's chunks are megabytes of escaped text in it)
+    // and shows commands in the order Redis ran them: once a marker sent now shows, so has
+    // everything sent before it.
+    async caughtUp(client: Redis): Promise<void> {
+      const marker = `monitor-caught-up-${randomBytes(6).toString('hex')}`;
+      const shown = new Promise<void>((resolve) => markers.set(marker, resolve));
+      await client.echo(marker);
+      await within(shown, 10_000, 'MONITOR to show what was sent before');
+    },
+    stop: () => socket.destroy(),
+  };
 }
