@@ -78,11 +78,10 @@ export class RedisLog extends ReplicatedLog {
     this.keys = redisKeys(options.prefix ?? 'switchboard');
     this.logger = options.logger ?? console;
     this.writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs ?? 5000);
-    this.retainedEntries = positiveCount('retainedEntries', options.retainedEntries ?? 100_000);
-    this.trimStepEntries = positiveCount('trimStepEntries', options.trimStepEntries ?? TRIM_STEP_ENTRIES);
-    const waitReplicas = options.waitReplicas ?? 0;
+    this.retainedEntries = wholeNumber('retainedEntries', options.retainedEntries ?? 100_000, 1);
+    this.trimStepEntries = wholeNumber('trimStepEntries', options.trimStepEntries ?? TRIM_STEP_ENTRIES, 1);
+    const waitReplicas = wholeNumber('waitReplicas', options.waitReplicas ?? 0, 0);
     const waitTimeoutMs = positive('waitTimeoutMs', options.waitTimeoutMs ?? 1000);
-    if (!Number.isSafeInteger(waitReplicas) || waitReplicas < 0) throw new RangeError(`waitReplicas must be a whole number >= 0, got ${waitReplicas}`);
     const name = `switchboard:${options.nodeName}`;
     this.commands = new RedisConnection(options, `${name}:commands`, this.logger, this.writeTimeoutMs);
     this.tail = new RedisConnection(options, `${name}:tail`, this.logger, this.writeTimeoutMs);
@@ -313,9 +312,9 @@ function positive(name: string, value: number): number {
   return value;
 }
 
-/** Entry counts go into XTRIM's MINID and LIMIT, which take whole numbers only. */
-function positiveCount(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a whole number > 0, got ${value}`);
+/** Counts go into Redis commands (XTRIM's MINID and LIMIT, WAIT) that take whole numbers only. */
+function wholeNumber(name: string, value: number, least: 0 | 1): number {
+  if (!Number.isSafeInteger(value) || value < least) throw new RangeError(`${name} must be a whole number ${least === 1 ? '> 0' : '>= 0'}, got ${value}`);
   return value;
 }
 

@@ -71,8 +71,12 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
   const call = <T>(command: Promise<T>): Promise<T> => conn.within(command, Date.now() + write.timeoutMs);
   const locked = await call(client.set(keys.snapshotLock, write.lockValue, 'PX', LOCK_TTL_MS, 'NX'));
   if (locked !== 'OK') return { outcome: 'locked' };
-  // Sent alongside each step's own commands, so it costs no round trip of its own.
-  const renewLock = (): Promise<number> => call(client.sbRenewLock(keys.snapshotLock, write.lockValue, LOCK_TTL_MS));
+  // Every step renews the lock, sent alongside the step's own commands so it costs no round trip
+  // of its own; `held` says whether the lock was still this writer's.
+  const step = async <T>(commands: Promise<T>): Promise<{ held: boolean; result: T }> => {
+    const [renewed, result] = await Promise.all([call(client.sbRenewLock(keys.snapshotLock, write.lockValue, LOCK_TTL_MS)), commands]);
+    return { held: renewed === 1, result };
+  };
   let unclaimed: string[] = [];
   try {
     const [current, lastSeq] = await call(client.mget(keys.snapshot, keys.seq));
@@ -87,10 +91,10 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
     unclaimed = chunks.map((_, i) => keys.snapshotChunk(id, i));
     for (let first = 0; first < chunks.length; first += CHUNKS_IN_FLIGHT) {
       const group = chunks.slice(first, first + CHUNKS_IN_FLIGHT);
-      const [held] = await Promise.all([renewLock(), ...group.map((bytes, i) => call(client.set(unclaimed[first + i] as string, bytes, 'PX', CHUNK_TTL_MS)))]);
+      const { held } = await step(Promise.all(group.map((bytes, i) => call(client.set(unclaimed[first + i] as string, bytes, 'PX', CHUNK_TTL_MS)))));
       // The lock expired (Redis stalled for its whole TTL) and may be another node's now: leave
       // the storing to that node rather than both doing it.
-      if (held !== 1) return { outcome: 'locked' };
+      if (!held) return { outcome: 'locked' };
     }
     const crc = await crc32InSteps(write.data);
     const meta: SnapshotMeta = { seq: write.seq, epoch: write.epoch, chunkKeys: unclaimed, bytes: write.data.length, crc };
@@ -112,13 +116,10 @@ export async function writeSnapshot(conn: RedisConnection, keys: RedisKeys, writ
     unclaimed = [];
     for (let first = 0; first < old.length; first += CHUNKS_PER_DELETE) {
       // Best effort: what is left expires.
-      await Promise.all([renewLock(), call(client.del(...old.slice(first, first + CHUNKS_PER_DELETE)))]).catch(() => undefined);
+      await step(call(client.del(...old.slice(first, first + CHUNKS_PER_DELETE)))).catch(() => undefined);
     }
     if (firstKept <= 1) return { outcome: 'stored', trimmed: 0 };
-    const trim = await trimInSteps(async () => {
-      const [, step] = await Promise.all([renewLock(), call(client.sbTrimLog(keys.epoch, keys.log, write.epoch, firstKept, write.trimStepEntries))]);
-      return step;
-    });
+    const trim = await trimInSteps(async () => (await step(call(client.sbTrimLog(keys.epoch, keys.log, write.epoch, firstKept, write.trimStepEntries)))).result);
     return { outcome: 'stored', ...trim };
   } finally {
     // Best effort: unclaimed chunks expire anyway, an unreleased lock times out.
